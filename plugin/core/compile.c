@@ -1,0 +1,262 @@
+/*
+ * compile.c - write a checked RULES into the compiled rules store.
+ *
+ * Each user's view (profile defaults, then custom notifications) becomes a
+ * run of numbered views, and each view is indexed under its event type and
+ * every partner of its user. Index entries are sorted before they are
+ * written so that LMDB can append instead of searching: a million rules
+ * compile in seconds. The caller must have run rules_check() without error.
+ */
+#include "config.h"
+
+#include <lmdb.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "compile.h"
+#include "mem.h"
+#include "rulesdb.h"
+#include "strutil.h"
+
+typedef struct ientry {
+    char   *key;			/* event NUL partner */
+    size_t  len;
+    uint32_t id;
+} IENTRY;
+
+typedef struct compiler {
+    const RULES *r;
+    RULESDB *rdb;
+    MDB_txn *txn;
+    IENTRY *idx;
+    size_t  nidx;
+    size_t  capidx;
+    uint32_t next_id;
+    STRBUF *why;
+} COMPILER;
+
+/* ientry_cmp - LMDB's key order (memcmp, shorter first), then id */
+static int ientry_cmp(const void *a, const void *b)
+{
+    const IENTRY *x = a, *y = b;
+    size_t  n = x->len < y->len ? x->len : y->len;
+    int     c = memcmp(x->key, y->key, n);
+
+    if (c == 0)
+	c = (x->len > y->len) - (x->len < y->len);
+    return (c ? c : (x->id > y->id) - (x->id < y->id));
+}
+
+static void index_add(COMPILER *cc, const char *event, const char *partner, uint32_t id)
+{
+    STRBUF  key = STRBUF_INIT;
+    IENTRY *e;
+
+    if (cc->nidx == cc->capidx) {
+	cc->capidx = cc->capidx ? cc->capidx * 2 : 1024;
+	cc->idx = xrealloc(cc->idx, cc->capidx * sizeof(IENTRY));
+    }
+    rulesdb_index_key(&key, event, partner);
+    e = &cc->idx[cc->nidx++];
+    e->len = key.len;
+    e->id = id;
+    e->key = sb_steal(&key);
+}
+
+/* view_muted - the muted state of notification n in user u's view */
+static int view_muted(const USER *u, const NOTIF *n)
+{
+    if (n->kind == NOTIF_DEFAULT && strv_find_case(&u->muted, n->id) >= 0)
+	return (RDB_MUTED_USER);
+    return (n->muted ? RDB_MUTED_DEF : RDB_ACTIVE);
+}
+
+/* compile_view - one notification of one user: the view and its index entries */
+static int compile_view(COMPILER *cc, const USER *u, const NOTIF *n)
+{
+    RDB_COND conds[64], *cp = n->nconds <= 64 ? conds : xcalloc(n->nconds, sizeof(RDB_COND));
+    RDB_VIEW v;
+    size_t  i;
+    int     rc;
+
+    for (i = 0; i < n->nconds; i++) {
+	cp[i].filter = n->conds[i].filter;
+	cp[i].values = n->conds[i].values.v;
+	cp[i].nvalues = n->conds[i].values.len;
+    }
+    memset(&v, 0, sizeof(v));
+    v.id = cc->next_id++;
+    v.user = u->address;
+    v.profile = u->profile;
+    v.notif = n->id;
+    v.kind = n->kind;
+    v.event = n->event;
+    v.frequency = n->frequency;
+    v.muted = view_muted(u, n);
+    v.file = n->file;
+    v.line = (unsigned) n->line;
+    v.nconds = n->nconds;
+    v.conds = cp;
+    rc = rulesdb_put_view(cc->rdb, cc->txn, &v, cc->why);
+    for (i = 0; rc == 0 && i < u->partners.len; i++)
+	if (strv_find_case(&u->partners, u->partners.v[i]) == (int) i)
+	    index_add(cc, n->event, u->partners.v[i], v.id);
+    if (cp != conds)
+	free(cp);
+    return (rc);
+}
+
+static int compile_user(COMPILER *cc, const USER *u)
+{
+    const PROFILE *p = rules_profile(cc->r, u->profile);
+    RDB_USER ru;
+    size_t  i;
+
+    memset(&ru, 0, sizeof(ru));
+    ru.address = u->address;
+    ru.profile = u->profile;
+    ru.timezone = u->timezone;
+    ru.file = u->file;
+    ru.line = (unsigned) u->line;
+    ru.first = cc->next_id;
+    ru.count = (uint32_t) (p->ndefaults + u->ncustom);
+    ru.npartners = u->partners.len;
+    ru.partners = u->partners.v;
+    if (rulesdb_put_user(cc->rdb, cc->txn, &ru, cc->why) != 0)
+	return (-1);
+    for (i = 0; i < p->ndefaults; i++)
+	if (compile_view(cc, u, &p->defaults[i]) != 0)
+	    return (-1);
+    for (i = 0; i < u->ncustom; i++)
+	if (compile_view(cc, u, &u->custom[i]) != 0)
+	    return (-1);
+    return (0);
+}
+
+static int compile_catalog(COMPILER *cc)
+{
+    const RULES *r = cc->r;
+    size_t  i, j;
+    int     rc = 0;
+
+    for (i = 0; rc == 0 && i < r->nfreqs; i++)
+	rc = rulesdb_put_freq(cc->rdb, cc->txn, r->freqs[i].name, r->freqs[i].title,
+			      r->freqs[i].rrule, (unsigned) i, cc->why);
+    for (i = 0; rc == 0 && i < r->nevtypes; i++) {
+	const EVTYPE *et = &r->evtypes[i];
+	RDB_COND *f = xcalloc(et->nfilters + 1, sizeof(RDB_COND));
+	RDB_EVTYPE re;
+
+	for (j = 0; j < et->nfilters; j++) {
+	    f[j].filter = et->filters[j].name;
+	    f[j].values = et->filters[j].values.v;
+	    f[j].nvalues = et->filters[j].values.len;
+	}
+	memset(&re, 0, sizeof(re));
+	re.name = et->name;
+	re.title = et->title;
+	re.freqs = et->freqs.v;
+	re.nfreqs = et->freqs.len;
+	re.filters = f;
+	re.nfilters = et->nfilters;
+	rc = rulesdb_put_evtype(cc->rdb, cc->txn, &re, cc->why);
+	free(f);
+    }
+    return (rc);
+}
+
+static int compile_index(COMPILER *cc)
+{
+    size_t  i;
+    int     rc = 0;
+
+    qsort(cc->idx, cc->nidx, sizeof(IENTRY), ientry_cmp);
+    for (i = 0; rc == 0 && i < cc->nidx; i++)
+	rc = rulesdb_put_index(cc->rdb, cc->txn, cc->idx[i].key, cc->idx[i].len,
+			       cc->idx[i].id, cc->why);
+    return (rc);
+}
+
+static void compile_reset(COMPILER *cc)
+{
+    size_t  i;
+
+    for (i = 0; i < cc->nidx; i++)
+	free(cc->idx[i].key);
+    free(cc->idx);
+    cc->idx = NULL;
+    cc->nidx = cc->capidx = 0;
+    cc->next_id = 1;
+}
+
+/* compile_once - the whole set in one transaction; an LMDB code on failure */
+static int compile_once(COMPILER *cc, const char *rules_dir, COMPILE_STATS *st)
+{
+    RDB_META meta;
+    size_t  i;
+    int     rc;
+
+    compile_reset(cc);
+    if (rulesdb_write_begin(cc->rdb, &cc->txn, &st->generation, cc->why) < 0)
+	return (-1);
+    rc = compile_catalog(cc);
+    for (i = 0; rc == 0 && i < cc->r->nusers; i++)
+	rc = compile_user(cc, &cc->r->users[i]);
+    if (rc == 0)
+	rc = compile_index(cc);
+    memset(&meta, 0, sizeof(meta));
+    meta.generation = ++st->generation;
+    meta.compiled = (uint64_t) time(NULL);
+    meta.notifs = st->notifs = rules_count_notifs(cc->r);
+    meta.views = st->views = cc->next_id - 1;
+    meta.users = st->users = cc->r->nusers;
+    meta.evtypes = st->evtypes = cc->r->nevtypes;
+    meta.rules_dir = rules_dir;
+    st->index = cc->nidx;
+    st->freqs = cc->r->nfreqs;
+    st->profiles = cc->r->nprofiles;
+    if (rc == 0)
+	rc = rulesdb_put_meta(cc->rdb, cc->txn, &meta, cc->why);
+    if (rc != 0) {
+	mdb_txn_abort(cc->txn);
+	return (rc);
+    }
+    return (rulesdb_commit(cc->rdb, cc->txn, cc->why));
+}
+
+/*
+ * compile_rules - replace the compiled set in STATE_DIR with rules. On a
+ * full map the transaction is dropped, the map doubled, and the set written
+ * again.
+ */
+int     compile_rules(const RULES *rules, const char *rules_dir, const char *state_dir,
+		              COMPILE_STATS *stats, STRBUF *why)
+{
+    COMPILER cc;
+    int     rc, tries;
+
+    memset(&cc, 0, sizeof(cc));
+    memset(stats, 0, sizeof(*stats));
+    cc.r = rules;
+    cc.why = why;
+    if (rulesdb_open(state_dir, 1, &cc.rdb, why) < 0)
+	return (-1);
+    for (tries = 0; tries < 8; tries++) {
+	STRBUF  err = STRBUF_INIT;
+
+	cc.why = &err;
+	rc = compile_once(&cc, rules_dir, stats);
+	if (rc == MDB_MAP_FULL && rulesdb_grow(cc.rdb, why) == 0) {
+	    sb_free(&err);
+	    continue;
+	}
+	if (rc != 0)
+	    sb_puts(why, sb_str(&err));
+	sb_free(&err);
+	break;
+    }
+    compile_reset(&cc);
+    rulesdb_close(cc.rdb);
+    return (rc ? -1 : 0);
+}

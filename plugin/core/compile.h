@@ -1,0 +1,30 @@
+/*
+ * compile.h - turn a checked rules.d model into the compiled rules store.
+ *
+ * The whole set is written in one LMDB transaction (see rulesdb.h), so a
+ * reader sees the old set or the new one, never a mix; a failed compile
+ * leaves the old set in service.
+ */
+#ifndef CRIER_COMPILE_H
+#define CRIER_COMPILE_H
+
+#include <stdint.h>
+
+#include "rules.h"
+#include "strbuf.h"
+
+typedef struct compile_stats {
+    uint64_t generation;		/* of the new set */
+    size_t  notifs;			/* definitions in rules.d */
+    size_t  views;			/* (user, notification) pairs */
+    size_t  index;			/* index entries */
+    size_t  users;
+    size_t  evtypes;
+    size_t  freqs;
+    size_t  profiles;
+} COMPILE_STATS;
+
+int     compile_rules(const RULES *rules, const char *rules_dir, const char *state_dir,
+		              COMPILE_STATS *stats, STRBUF *why);
+
+#endif

@@ -1,0 +1,140 @@
+/*
+ * cmd_explain.c - crierctl explain: who would get an event mail, through
+ * which notification and at which frequency, and why everybody else with
+ * a notification for that event type would not.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "crierctl.h"
+#include "match.h"
+#include "mem.h"
+
+#define EXPLAIN_MAX_MAIL (64 * 1024 * 1024)
+
+/* read_all - the whole file (or stdin for "-") */
+static int read_all(CTL *ctl, const char *path, STRBUF *sb)
+{
+    FILE   *fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    char    buf[65536];
+    size_t  n;
+
+    if (fp == NULL)
+	return (ctl_refuse(ctl, "%s: %s", path, strerror(errno)));
+    while ((n = fread(buf, 1, sizeof(buf), fp)) > 0 && sb->len < EXPLAIN_MAX_MAIL)
+	sb_putn(sb, buf, n);
+    if (fp != stdin)
+	fclose(fp);
+    if (sb->len >= EXPLAIN_MAX_MAIL)
+	return (ctl_refuse(ctl, "%s: larger than %d bytes", path, EXPLAIN_MAX_MAIL));
+    return (CTL_OK);
+}
+
+static json_t *hits_json(const MATCH_HIT *h, size_t n, int with_reason)
+{
+    json_t *arr = json_array();
+    size_t  i;
+
+    for (i = 0; i < n; i++) {
+	json_t *o = json_object();
+
+	json_object_set_new(o, "recipient", json_string(h[i].recipient));
+	json_object_set_new(o, "notification", json_string(h[i].notification));
+	json_object_set_new(o, "kind", json_string(h[i].kind == 'd' ? "default" : "custom"));
+	json_object_set_new(o, "frequency", json_string(h[i].frequency));
+	if (with_reason)
+	    json_object_set_new(o, "reason", json_string(h[i].reason));
+	json_array_append_new(arr, o);
+    }
+    return (arr);
+}
+
+static void explain_json(const EVENT *ev, const MATCH *m)
+{
+    json_t *doc = json_object(), *e = json_object(), *fields = json_object();
+    size_t  i;
+
+    json_object_set_new(e, "type", json_string(ev->type));
+    json_object_set_new(e, "title", json_string(m->title));
+    json_object_set_new(e, "id", json_string(ev->id));
+    json_object_set_new(e, "partner", json_string(ev->partner));
+    for (i = 0; i < ev->nfields; i++)
+	json_object_set_new(fields, ev->fields[i].key, json_string(ev->fields[i].value));
+    json_object_set_new(e, "fields", fields);
+    json_object_set_new(doc, "event", e);
+    json_object_set_new(doc, "deliveries", hits_json(m->hits, m->nhits, 0));
+    json_object_set_new(doc, "excluded", hits_json(m->excluded, m->nexcluded, 1));
+    ctl_print_json(doc);
+}
+
+static void explain_text(const EVENT *ev, const MATCH *m)
+{
+    size_t  i, end;
+
+    printf("event %s (%s), Event-Id %s, partner \"%s\"\n", ev->type, m->title, ev->id,
+	   ev->partner);
+    printf("\ndelivered: %zu message%s\n", m->nhits, m->nhits == 1 ? "" : "s");
+    for (i = 0; i < m->nhits; i = end) {
+	size_t  j;
+
+	end = match_group_end(m, i);
+	printf("  %s  %s  ", m->hits[i].recipient, m->hits[i].frequency);
+	for (j = i; j < end; j++)
+	    printf("%s%s (%s)", j > i ? ", " : "", m->hits[j].notification,
+		   m->hits[j].kind == 'd' ? "default" : "custom");
+	putchar('\n');
+    }
+    printf("\nnot delivered: %zu\n", m->nexcluded);
+    for (i = 0; i < m->nexcluded; i++)
+	printf("  %s  %s: %s\n", m->excluded[i].recipient, m->excluded[i].notification,
+	       m->excluded[i].reason);
+}
+
+int     cmd_explain(CTL *ctl, int argc, char **argv)
+{
+    static const struct option longopts[] = {
+	{"json", no_argument, NULL, 'j'}, {NULL, 0, NULL, 0}};
+    STRBUF  mail = STRBUF_INIT, why = STRBUF_INIT;
+    EVENT  *ev = NULL;
+    MATCH  *m = NULL;
+    RULESDB *rdb;
+    MDB_txn *txn;
+    int     c, json = 0, rc;
+
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	if (c != 'j')
+	    return (ctl_usage(ctl, "usage: explain FILE|- [--json]"));
+	json = 1;
+    }
+    if (argc - optind != 1)
+	return (ctl_usage(ctl, "usage: explain FILE|- [--json]"));
+    if ((rc = read_all(ctl, argv[optind], &mail)) != CTL_OK)
+	goto done;
+    if (event_parse_mail(mail.s ? mail.s : "", mail.len, &ev, &why) < 0) {
+	rc = ctl_refuse(ctl, "%s: invalid event: %s", argv[optind], sb_str(&why));
+	goto done;
+    }
+    if (ctl_open_rules(ctl, &rdb, &txn) < 0) {
+	rc = CTL_REFUSED;
+	goto done;
+    }
+    if ((rc = match_event(rdb, txn, ev, MATCH_EXPLAIN, &m, &why)) == MATCH_BAD_EVENT)
+	rc = ctl_refuse(ctl, "%s: invalid event: %s", argv[optind], sb_str(&why));
+    else if (rc != MATCH_OK)
+	rc = ctl_refuse(ctl, "%s", sb_str(&why));
+    else if (json)
+	explain_json(ev, m);
+    else
+	explain_text(ev, m);
+    ctl_close_rules(rdb, txn);
+done:
+    match_free(m);
+    event_free(ev);
+    sb_free(&mail);
+    sb_free(&why);
+    return (rc);
+}

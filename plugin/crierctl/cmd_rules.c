@@ -1,0 +1,83 @@
+/*
+ * cmd_rules.c - crierctl check and compile: rules.d in, problems or a
+ * compiled set out.
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+
+#include "compile.h"
+#include "crierctl.h"
+#include "rules.h"
+
+/* no_options - the verbs of this file take no option and no argument */
+static int no_options(CTL *ctl, int argc, char **argv)
+{
+    static const struct option longopts[] = {{NULL, 0, NULL, 0}};
+
+    if (getopt_long(argc, argv, "", longopts, NULL) != -1)
+	return (ctl_usage(ctl, "takes no option"));
+    if (optind < argc)
+	return (ctl_usage(ctl, "takes no argument"));
+    return (CTL_OK);
+}
+
+/* load_checked - load and check rules.d, printing every problem */
+static RULES *load_checked(CTL *ctl)
+{
+    DIAG   *d = diag_create();
+    RULES  *r = rules_load(ctl->conf.rules_dir, d);
+
+    if (diag_errors(d) == 0)
+	(void) rules_check(r, d);
+    diag_print(d, stderr);
+    if (diag_errors(d)) {
+	ctl_refuse(ctl, "%s: %d error%s, %d warning%s", ctl->conf.rules_dir, diag_errors(d),
+		   diag_errors(d) == 1 ? "" : "s", diag_warnings(d),
+		   diag_warnings(d) == 1 ? "" : "s");
+	rules_free(r);
+	r = NULL;
+    }
+    diag_free(d);
+    return (r);
+}
+
+int     cmd_check(CTL *ctl, int argc, char **argv)
+{
+    RULES  *r;
+    int     rc;
+
+    if ((rc = no_options(ctl, argc, argv)) != CTL_OK)
+	return (rc);
+    if ((r = load_checked(ctl)) == NULL)
+	return (CTL_REFUSED);
+    printf("%s: ok: %zu files, %zu frequencies, %zu event types, %zu profiles, "
+	   "%zu users, %zu notifications\n", ctl->conf.rules_dir, r->files.len, r->nfreqs,
+	   r->nevtypes, r->nprofiles, r->nusers, rules_count_notifs(r));
+    rules_free(r);
+    return (CTL_OK);
+}
+
+int     cmd_compile(CTL *ctl, int argc, char **argv)
+{
+    COMPILE_STATS st;
+    STRBUF  why = STRBUF_INIT;
+    RULES  *r;
+    int     rc;
+
+    if ((rc = no_options(ctl, argc, argv)) != CTL_OK)
+	return (rc);
+    if ((r = load_checked(ctl)) == NULL)
+	return (ctl_refuse(ctl, "nothing compiled; the rules in service are unchanged"));
+    if (compile_rules(r, ctl->conf.rules_dir, ctl->conf.state_dir, &st, &why) < 0)
+	rc = ctl_refuse(ctl, "%s; the rules in service are unchanged", sb_str(&why));
+    else
+	printf("%s/%s: generation %llu: %zu frequencies, %zu event types, %zu profiles, "
+	       "%zu users, %zu notifications, %zu views, %zu index entries\n",
+	       ctl->conf.state_dir, RULESDB_FILE, (unsigned long long) st.generation, st.freqs,
+	       st.evtypes, st.profiles, st.users, st.notifs, st.views, st.index);
+    sb_free(&why);
+    rules_free(r);
+    return (rc);
+}

@@ -1,0 +1,548 @@
+/*
+ * rulesdb.c - the compiled rules in LMDB (see rulesdb.h).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <string.h>
+
+#include "mem.h"
+#include "rulesdb.h"
+#include "store.h"
+#include "strutil.h"
+
+enum { DB_META, DB_FREQS, DB_CATALOG, DB_USERS, DB_VIEWS, DB_INDEX, DB_COUNT };
+
+static const struct {
+    const char *name;
+    unsigned flags;
+} rdb_tables[DB_COUNT] = {
+    {"meta", 0},
+    {"freqs", 0},
+    {"catalog", 0},
+    {"users", 0},
+    {"views", MDB_INTEGERKEY},
+    {"index", MDB_DUPSORT | MDB_DUPFIXED | MDB_INTEGERDUP},
+};
+
+struct rulesdb {
+    STORE  *st;
+    MDB_dbi dbi[DB_COUNT];
+};
+
+/* rdb_open_tables - open (or create) every table in one transaction */
+static int rdb_open_tables(RULESDB *rdb, int writable, STRBUF *why)
+{
+    MDB_txn *txn;
+    int     i;
+
+    if (store_begin(rdb->st, !writable, &txn, why) < 0)
+	return (-1);
+    for (i = 0; i < DB_COUNT; i++)
+	if (store_dbi(rdb->st, txn, rdb_tables[i].name,
+		      rdb_tables[i].flags | (writable ? MDB_CREATE : 0),
+		      &rdb->dbi[i], why) < 0) {
+	    mdb_txn_abort(txn);
+	    return (-1);
+	}
+    return (writable ? store_commit(rdb->st, txn, why) : (mdb_txn_commit(txn), 0));
+}
+
+int     rulesdb_open(const char *state_dir, int writable, RULESDB **out, STRBUF *why)
+{
+    RULESDB *rdb = xcalloc(1, sizeof(RULESDB));
+    STRBUF  path = STRBUF_INIT;
+    STRBUF  err = STRBUF_INIT;
+    int     rc;
+
+    sb_printf(&path, "%s/%s", state_dir, RULESDB_FILE);
+    if (writable && mkdir(state_dir, 0750) < 0 && errno != EEXIST)
+	sb_printf(&err, "%s: cannot create the state directory: %s", state_dir,
+		  strerror(errno)), rc = -1;
+    else
+	rc = store_open(path.s, writable ? 0 : STORE_RDONLY, &rdb->st, &err);
+    if (rc == 0)
+	rc = rdb_open_tables(rdb, writable, &err);
+    if (rc < 0) {
+	if (!writable)
+	    sb_printf(why, "no usable compiled rules (%s): run 'crierctl compile'", sb_str(&err));
+	else
+	    sb_puts(why, sb_str(&err));
+	rulesdb_close(rdb);
+	rdb = NULL;
+    }
+    sb_free(&path);
+    sb_free(&err);
+    *out = rdb;
+    return (rc);
+}
+
+void    rulesdb_close(RULESDB *rdb)
+{
+    if (rdb == NULL)
+	return;
+    store_close(rdb->st);
+    free(rdb);
+}
+
+int     rulesdb_read(RULESDB *rdb, MDB_txn **txn, STRBUF *why)
+{
+    return (store_begin(rdb->st, 1, txn, why));
+}
+
+int     rulesdb_grow(RULESDB *rdb, STRBUF *why)
+{
+    return (store_grow(rdb->st, why));
+}
+
+/*
+ * rulesdb_write_begin - a write transaction with every table emptied; the
+ * generation of the set it replaces (0 for none) goes to *generation.
+ */
+int     rulesdb_write_begin(RULESDB *rdb, MDB_txn **txn, uint64_t *generation, STRBUF *why)
+{
+    RDB_META old;
+    int     i, rc;
+
+    if (store_begin(rdb->st, 0, txn, why) < 0)
+	return (-1);
+    if (rulesdb_get_meta(rdb, *txn, &old, why) < 0) {
+	mdb_txn_abort(*txn);
+	return (-1);
+    }
+    *generation = old.generation;
+    for (i = 0; i < DB_COUNT; i++)
+	if ((rc = mdb_drop(*txn, rdb->dbi[i], 0)) != 0) {
+	    mdb_txn_abort(*txn);
+	    return (store_fail(rdb->st, rc, "cannot empty the rules", why));
+	}
+    return (0);
+}
+
+int     rulesdb_commit(RULESDB *rdb, MDB_txn *txn, STRBUF *why)
+{
+    return (store_commit(rdb->st, txn, why));
+}
+
+/* rdb_put - one record; returns the LMDB code after describing it */
+static int rdb_put(RULESDB *rdb, MDB_txn *txn, int db, const void *key, size_t klen,
+		           const STRBUF *val, unsigned flags, STRBUF *why)
+{
+    MDB_val k, v;
+    int     rc;
+
+    k.mv_data = (void *) key;
+    k.mv_size = klen;
+    v.mv_data = val->s;
+    v.mv_size = val->len;
+    if ((rc = mdb_put(txn, rdb->dbi[db], &k, &v, flags)) != 0)
+	store_fail(rdb->st, rc, rdb_tables[db].name, why);
+    return (rc);
+}
+
+/* rdb_get - one record; 0 found, 1 absent, -1 error */
+static int rdb_get(RULESDB *rdb, MDB_txn *txn, int db, const void *key, size_t klen,
+		           UNPACK *u, STRBUF *why)
+{
+    MDB_val k, v;
+    int     rc;
+
+    k.mv_data = (void *) key;
+    k.mv_size = klen;
+    if ((rc = mdb_get(txn, rdb->dbi[db], &k, &v)) == MDB_NOTFOUND)
+	return (1);
+    if (rc != 0)
+	return (store_fail(rdb->st, rc, rdb_tables[db].name, why));
+    unpack_init(u, v.mv_data, v.mv_size);
+    return (0);
+}
+
+static void pack_strs(STRBUF *sb, char *const *v, size_t n)
+{
+    size_t  i;
+
+    pack_u64(sb, n);
+    for (i = 0; i < n; i++)
+	pack_str(sb, v[i]);
+}
+
+static void pack_conds(STRBUF *sb, const RDB_COND *c, size_t n)
+{
+    size_t  i;
+
+    pack_u64(sb, n);
+    for (i = 0; i < n; i++) {
+	pack_str(sb, c[i].filter);
+	pack_strs(sb, c[i].values, c[i].nvalues);
+    }
+}
+
+/* rdb_damaged - the one message for a record that does not decode */
+static int rdb_damaged(RULESDB *rdb, const char *table, STRBUF *why)
+{
+    sb_printf(why, "%s: damaged record in '%s': run 'crierctl compile'",
+	      store_path(rdb->st), table);
+    return (-1);
+}
+
+int     rulesdb_put_freq(RULESDB *rdb, MDB_txn *txn, const char *name, const char *title,
+			         const char *rrule, unsigned pos, STRBUF *why)
+{
+    STRBUF  v = STRBUF_INIT;
+    int     rc;
+
+    pack_str(&v, title ? title : name);
+    pack_str(&v, rrule ? rrule : "");
+    pack_u64(&v, pos);
+    rc = rdb_put(rdb, txn, DB_FREQS, name, strlen(name), &v, 0, why);
+    sb_free(&v);
+    return (rc);
+}
+
+int     rulesdb_get_freq(RULESDB *rdb, MDB_txn *txn, const char *name, const char **title,
+			         const char **rrule, unsigned *pos, STRBUF *why)
+{
+    UNPACK  u;
+    int     rc = rdb_get(rdb, txn, DB_FREQS, name, strlen(name), &u, why);
+
+    if (rc != 0)
+	return (rc);
+    *title = unpack_str(&u);
+    *rrule = unpack_str(&u);
+    *pos = (unsigned) unpack_u64(&u);
+    return (u.bad ? rdb_damaged(rdb, "freqs", why) : 0);
+}
+
+int     rulesdb_put_evtype(RULESDB *rdb, MDB_txn *txn, const RDB_EVTYPE *et, STRBUF *why)
+{
+    STRBUF  v = STRBUF_INIT;
+    int     rc;
+
+    pack_str(&v, et->title);
+    pack_strs(&v, et->freqs, et->nfreqs);
+    pack_conds(&v, et->filters, et->nfilters);
+    rc = rdb_put(rdb, txn, DB_CATALOG, et->name, strlen(et->name), &v, 0, why);
+    sb_free(&v);
+    return (rc);
+}
+
+/* rdb_evtype_decode - title and counts; rest is left at the frequencies */
+static int rdb_evtype_decode(const char *name, UNPACK *u, RDB_EVTYPE *et)
+{
+    memset(et, 0, sizeof(*et));
+    et->name = name;
+    et->title = unpack_str(u);
+    et->rest = *u;
+    et->nfreqs = unpack_u64(&et->rest);
+    et->rest = *u;
+    return (u->bad ? -1 : 0);
+}
+
+int     rulesdb_get_evtype(RULESDB *rdb, MDB_txn *txn, const char *name, RDB_EVTYPE *et,
+			           STRBUF *why)
+{
+    UNPACK  u;
+    int     rc = rdb_get(rdb, txn, DB_CATALOG, name, strlen(name), &u, why);
+
+    if (rc != 0)
+	return (rc);
+    return (rdb_evtype_decode(name, &u, et) < 0 ? rdb_damaged(rdb, "catalog", why) : 0);
+}
+
+int     rulesdb_put_user(RULESDB *rdb, MDB_txn *txn, const RDB_USER *user, STRBUF *why)
+{
+    STRBUF  v = STRBUF_INIT;
+    char   *key = str_lower(xstrdup(user->address));
+    int     rc;
+
+    pack_str(&v, user->address);
+    pack_str(&v, user->profile);
+    pack_str(&v, user->timezone ? user->timezone : "");
+    pack_str(&v, user->file);
+    pack_u64(&v, user->line);
+    pack_u64(&v, user->first);
+    pack_u64(&v, user->count);
+    pack_strs(&v, user->partners, user->npartners);
+    rc = rdb_put(rdb, txn, DB_USERS, key, strlen(key), &v, MDB_APPEND, why);
+    free(key);
+    sb_free(&v);
+    return (rc);
+}
+
+int     rulesdb_get_user(RULESDB *rdb, MDB_txn *txn, const char *address, RDB_USER *user,
+			         STRBUF *why)
+{
+    char   *key = str_lower(xstrdup(address));
+    UNPACK  u;
+    int     rc = rdb_get(rdb, txn, DB_USERS, key, strlen(key), &u, why);
+
+    free(key);
+    if (rc != 0)
+	return (rc);
+    memset(user, 0, sizeof(*user));
+    user->address = unpack_str(&u);
+    user->profile = unpack_str(&u);
+    user->timezone = unpack_str(&u);
+    user->file = unpack_str(&u);
+    user->line = (unsigned) unpack_u64(&u);
+    user->first = (uint32_t) unpack_u64(&u);
+    user->count = (uint32_t) unpack_u64(&u);
+    user->npartners = unpack_u64(&u);
+    user->partbuf = u;
+    return (u.bad ? rdb_damaged(rdb, "users", why) : 0);
+}
+
+int     rulesdb_put_view(RULESDB *rdb, MDB_txn *txn, const RDB_VIEW *view, STRBUF *why)
+{
+    STRBUF  v = STRBUF_INIT;
+    int     rc;
+
+    pack_str(&v, view->user);
+    pack_str(&v, view->profile);
+    pack_str(&v, view->notif);
+    pack_u64(&v, (uint64_t) view->kind);
+    pack_str(&v, view->event);
+    pack_str(&v, view->frequency);
+    pack_u64(&v, (uint64_t) view->muted);
+    pack_str(&v, view->file);
+    pack_u64(&v, view->line);
+    pack_conds(&v, view->conds, view->nconds);
+    rc = rdb_put(rdb, txn, DB_VIEWS, &view->id, sizeof(view->id), &v, MDB_APPEND, why);
+    sb_free(&v);
+    return (rc);
+}
+
+static int rdb_view_decode(uint32_t id, UNPACK *u, RDB_VIEW *view)
+{
+    memset(view, 0, sizeof(*view));
+    view->id = id;
+    view->user = unpack_str(u);
+    view->profile = unpack_str(u);
+    view->notif = unpack_str(u);
+    view->kind = (int) unpack_u64(u);
+    view->event = unpack_str(u);
+    view->frequency = unpack_str(u);
+    view->muted = (int) unpack_u64(u);
+    view->file = unpack_str(u);
+    view->line = (unsigned) unpack_u64(u);
+    view->nconds = unpack_u64(u);
+    view->condbuf = *u;
+    return (u->bad ? -1 : 0);
+}
+
+int     rulesdb_get_view(RULESDB *rdb, MDB_txn *txn, uint32_t id, RDB_VIEW *view,
+			         STRBUF *why)
+{
+    UNPACK  u;
+    int     rc = rdb_get(rdb, txn, DB_VIEWS, &id, sizeof(id), &u, why);
+
+    if (rc != 0)
+	return (rc);
+    return (rdb_view_decode(id, &u, view) < 0 ? rdb_damaged(rdb, "views", why) : 0);
+}
+
+/*
+ * rulesdb_cond_next - the next condition (or filter) of a packed list: its
+ * name and value count; the values follow in u, read them with unpack_str().
+ * Returns 0, or -1 when the record is damaged.
+ */
+int     rulesdb_cond_next(UNPACK *u, const char **filter, size_t *nvalues)
+{
+    *filter = unpack_str(u);
+    *nvalues = unpack_u64(u);
+    return (u->bad ? -1 : 0);
+}
+
+/* rulesdb_index_key - event type, NUL, lower-cased partner ("*": every partner) */
+void    rulesdb_index_key(STRBUF *key, const char *event, const char *partner)
+{
+    size_t  at;
+
+    sb_reset(key);
+    sb_puts(key, event);
+    sb_putc(key, 0);
+    at = key->len;
+    sb_puts(key, partner);
+    str_lower(key->s + at);
+}
+
+/* rulesdb_put_index - keys and ids must come in order (sorted by the compiler) */
+int     rulesdb_put_index(RULESDB *rdb, MDB_txn *txn, const char *key, size_t keylen,
+			          uint32_t id, STRBUF *why)
+{
+    MDB_val k, v;
+    int     rc;
+
+    k.mv_data = (void *) key;
+    k.mv_size = keylen;
+    v.mv_data = &id;
+    v.mv_size = sizeof(id);
+    if ((rc = mdb_put(txn, rdb->dbi[DB_INDEX], &k, &v, MDB_APPENDDUP)) != 0)
+	store_fail(rdb->st, rc, "index", why);
+    return (rc);
+}
+
+int     rulesdb_put_meta(RULESDB *rdb, MDB_txn *txn, const RDB_META *m, STRBUF *why)
+{
+    STRBUF  v = STRBUF_INIT;
+    int     rc;
+
+    pack_u64(&v, m->generation);
+    pack_u64(&v, m->compiled);
+    pack_u64(&v, m->notifs);
+    pack_u64(&v, m->views);
+    pack_u64(&v, m->users);
+    pack_u64(&v, m->evtypes);
+    pack_str(&v, m->rules_dir ? m->rules_dir : "");
+    rc = rdb_put(rdb, txn, DB_META, "meta", 4, &v, 0, why);
+    sb_free(&v);
+    return (rc);
+}
+
+/* rulesdb_get_meta - 1 when nothing was ever compiled */
+int     rulesdb_get_meta(RULESDB *rdb, MDB_txn *txn, RDB_META *m, STRBUF *why)
+{
+    UNPACK  u;
+    int     rc = rdb_get(rdb, txn, DB_META, "meta", 4, &u, why);
+
+    memset(m, 0, sizeof(*m));
+    if (rc != 0)
+	return (rc);
+    m->generation = unpack_u64(&u);
+    m->compiled = unpack_u64(&u);
+    m->notifs = unpack_u64(&u);
+    m->views = unpack_u64(&u);
+    m->users = unpack_u64(&u);
+    m->evtypes = unpack_u64(&u);
+    m->rules_dir = unpack_str(&u);
+    return (u.bad ? rdb_damaged(rdb, "meta", why) : 0);
+}
+
+/* rdb_index_dups - call fn for each id under the key the cursor is on */
+static int rdb_index_dups(MDB_cursor *c, MDB_val *k, RDB_ID_FN fn, void *ctx)
+{
+    MDB_val v;
+    uint32_t id;
+    int     rc, op = MDB_GET_CURRENT;
+
+    while ((rc = mdb_cursor_get(c, k, &v, op)) == 0) {
+	if (v.mv_size != sizeof(id))
+	    return (MDB_CORRUPTED);
+	memcpy(&id, v.mv_data, sizeof(id));
+	if (fn(id, ctx) != 0)
+	    return (-1);
+	op = MDB_NEXT_DUP;
+    }
+    return (rc == MDB_NOTFOUND ? 0 : rc);
+}
+
+/*
+ * rulesdb_index_each - the view ids indexed under (event, partner), or with
+ * partner NULL under the event type and every partner. Stops early when fn
+ * returns non-zero.
+ */
+int     rulesdb_index_each(RULESDB *rdb, MDB_txn *txn, const char *event, const char *partner,
+			           RDB_ID_FN fn, void *ctx, STRBUF *why)
+{
+    STRBUF  key = STRBUF_INIT;
+    MDB_cursor *c;
+    MDB_val k;
+    size_t  plen;
+    int     rc;
+
+    rulesdb_index_key(&key, event, partner ? partner : "");
+    plen = strlen(event) + 1;
+    if ((rc = mdb_cursor_open(txn, rdb->dbi[DB_INDEX], &c)) != 0) {
+	sb_free(&key);
+	return (store_fail(rdb->st, rc, "index", why));
+    }
+    k.mv_data = key.s;
+    k.mv_size = key.len;
+    rc = mdb_cursor_get(c, &k, NULL, partner ? MDB_SET_KEY : MDB_SET_RANGE);
+    while (rc == 0 && k.mv_size >= plen && memcmp(k.mv_data, key.s, plen) == 0) {
+	if ((rc = rdb_index_dups(c, &k, fn, ctx)) != 0 || partner)
+	    break;
+	rc = mdb_cursor_get(c, &k, NULL, MDB_NEXT_NODUP);
+    }
+    mdb_cursor_close(c);
+    sb_free(&key);
+    if (rc == MDB_NOTFOUND || rc == 0)
+	return (0);
+    return (rc < 0 ? -1 : store_fail(rdb->st, rc, "index", why));
+}
+
+/* rdb_scan - call decode+fn for each record of a table */
+static int rdb_scan(RULESDB *rdb, MDB_txn *txn, int db, int (*each) (MDB_val *, MDB_val *, void *),
+		            void *ctx, STRBUF *why)
+{
+    MDB_cursor *c;
+    MDB_val k, v;
+    int     rc;
+
+    if ((rc = mdb_cursor_open(txn, rdb->dbi[db], &c)) != 0)
+	return (store_fail(rdb->st, rc, rdb_tables[db].name, why));
+    while ((rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) == 0)
+	if ((rc = each(&k, &v, ctx)) != 0)
+	    break;
+    mdb_cursor_close(c);
+    if (rc == MDB_NOTFOUND || rc == 0)
+	return (0);
+    if (rc == MDB_CORRUPTED)
+	return (rdb_damaged(rdb, rdb_tables[db].name, why));
+    return (rc < 0 ? -1 : store_fail(rdb->st, rc, rdb_tables[db].name, why));
+}
+
+typedef struct {
+    void   *fn;
+    void   *ctx;
+} RDB_SCAN;
+
+static int rdb_each_view(MDB_val *k, MDB_val *v, void *ctx)
+{
+    RDB_SCAN *s = ctx;
+    RDB_VIEW view;
+    UNPACK  u;
+    uint32_t id;
+
+    if (k->mv_size != sizeof(id))
+	return (MDB_CORRUPTED);
+    memcpy(&id, k->mv_data, sizeof(id));
+    unpack_init(&u, v->mv_data, v->mv_size);
+    if (rdb_view_decode(id, &u, &view) < 0)
+	return (MDB_CORRUPTED);
+    return (((RDB_VIEW_FN) s->fn) (&view, s->ctx) ? -1 : 0);
+}
+
+static int rdb_each_evtype(MDB_val *k, MDB_val *v, void *ctx)
+{
+    RDB_SCAN *s = ctx;
+    RDB_EVTYPE et;
+    UNPACK  u;
+    char   *name = xstrndup(k->mv_data, k->mv_size);
+    int     rc;
+
+    unpack_init(&u, v->mv_data, v->mv_size);
+    if (rdb_evtype_decode(name, &u, &et) < 0)
+	rc = MDB_CORRUPTED;
+    else
+	rc = ((RDB_EVTYPE_FN) s->fn) (&et, s->ctx) ? -1 : 0;
+    free(name);
+    return (rc);
+}
+
+int     rulesdb_views_each(RULESDB *rdb, MDB_txn *txn, RDB_VIEW_FN fn, void *ctx, STRBUF *why)
+{
+    RDB_SCAN s = {(void *) fn, ctx};
+
+    return (rdb_scan(rdb, txn, DB_VIEWS, rdb_each_view, &s, why));
+}
+
+int     rulesdb_evtypes_each(RULESDB *rdb, MDB_txn *txn, RDB_EVTYPE_FN fn, void *ctx,
+			             STRBUF *why)
+{
+    RDB_SCAN s = {(void *) fn, ctx};
+
+    return (rdb_scan(rdb, txn, DB_CATALOG, rdb_each_evtype, &s, why));
+}

@@ -1,0 +1,100 @@
+/*
+ * strbuf.c - growable, always NUL-terminated byte strings (see strbuf.h).
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mem.h"
+#include "strbuf.h"
+
+/* sb_need - make room for len more bytes plus the terminating NUL */
+static void sb_need(STRBUF *sb, size_t len)
+{
+    size_t  want = sb->len + len + 1;
+
+    if (want <= sb->cap)
+	return;
+    if (sb->cap == 0)
+	sb->cap = 64;
+    while (sb->cap < want)
+	sb->cap *= 2;
+    sb->s = xrealloc(sb->s, sb->cap);
+}
+
+void    sb_reset(STRBUF *sb)
+{
+    sb->len = 0;
+    if (sb->s)
+	sb->s[0] = 0;
+}
+
+void    sb_free(STRBUF *sb)
+{
+    free(sb->s);
+    sb->s = NULL;
+    sb->len = sb->cap = 0;
+}
+
+void    sb_putn(STRBUF *sb, const void *data, size_t len)
+{
+    sb_need(sb, len);
+    if (len)
+	memcpy(sb->s + sb->len, data, len);
+    sb->len += len;
+    sb->s[sb->len] = 0;
+}
+
+void    sb_puts(STRBUF *sb, const char *s)
+{
+    sb_putn(sb, s, strlen(s));
+}
+
+void    sb_putc(STRBUF *sb, int ch)
+{
+    char    c = (char) ch;
+
+    sb_putn(sb, &c, 1);
+}
+
+void    sb_vprintf(STRBUF *sb, const char *fmt, va_list ap)
+{
+    va_list ap2;
+    int     n;
+
+    va_copy(ap2, ap);
+    n = vsnprintf(NULL, 0, fmt, ap2);
+    va_end(ap2);
+    if (n < 0)
+	return;
+    sb_need(sb, (size_t) n);
+    vsnprintf(sb->s + sb->len, (size_t) n + 1, fmt, ap);
+    sb->len += (size_t) n;
+}
+
+void    sb_printf(STRBUF *sb, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    sb_vprintf(sb, fmt, ap);
+    va_end(ap);
+}
+
+/* sb_str - the contents, "" for a buffer never written */
+const char *sb_str(STRBUF *sb)
+{
+    return (sb->s ? sb->s : "");
+}
+
+/* sb_steal - hand the contents to the caller and leave the buffer empty */
+char   *sb_steal(STRBUF *sb)
+{
+    char   *s = sb->s ? sb->s : xstrdup("");
+
+    sb->s = NULL;
+    sb->len = sb->cap = 0;
+    return (s);
+}
