@@ -156,7 +156,8 @@ static void check_notif(const RULES *r, const NOTIF *n, DIAG *d)
 	STRV    names = STRV_INIT;
 
 	for (i = 0; i < r->nevtypes; i++)
-	    strv_add(&names, r->evtypes[i].name);
+	    if (strv_find_case(&names, r->evtypes[i].name) < 0)
+		strv_add(&names, r->evtypes[i].name);
 	diag_error(d, n->file, n->line, "notification '%s': unknown event type '%s' "
 		   "(the catalog offers: %s)", n->id, n->event, offered(&sb, &names));
 	strv_free(&names);

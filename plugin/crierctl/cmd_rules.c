@@ -29,8 +29,7 @@ static RULES *load_checked(CTL *ctl)
     DIAG   *d = diag_create();
     RULES  *r = rules_load(ctl->conf.rules_dir, d);
 
-    if (diag_errors(d) == 0)
-	(void) rules_check(r, d);
+    (void) rules_check(r, d);		/* also after load errors: report everything */
     diag_print(d, stderr);
     if (diag_errors(d)) {
 	ctl_refuse(ctl, "%s: %d error%s, %d warning%s", ctl->conf.rules_dir, diag_errors(d),

@@ -5,13 +5,21 @@
 
 #include <stdarg.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "diag.h"
 #include "mem.h"
 #include "strbuf.h"
 
+typedef struct diag_line {
+    char   *text;			/* formatted */
+    char   *file;			/* for sorting */
+    int     line;
+    size_t  seq;			/* order of arrival, to keep ties stable */
+} DIAG_LINE;
+
 struct diag {
-    char  **lines;			/* formatted, in order of arrival */
+    DIAG_LINE *lines;
     size_t  count;
     size_t  cap;
     int     errors;
@@ -29,8 +37,10 @@ void    diag_free(DIAG *d)
 
     if (d == NULL)
 	return;
-    for (i = 0; i < d->count; i++)
-	free(d->lines[i]);
+    for (i = 0; i < d->count; i++) {
+	free(d->lines[i].text);
+	free(d->lines[i].file);
+    }
     free(d->lines);
     free(d);
 }
@@ -48,9 +58,13 @@ static void diag_add(DIAG *d, const char *file, int line, const char *kind,
     sb_vprintf(&sb, fmt, ap);
     if (d->count == d->cap) {
 	d->cap = d->cap ? d->cap * 2 : 16;
-	d->lines = xrealloc(d->lines, d->cap * sizeof(char *));
+	d->lines = xrealloc(d->lines, d->cap * sizeof(DIAG_LINE));
     }
-    d->lines[d->count++] = sb_steal(&sb);
+    d->lines[d->count].text = sb_steal(&sb);
+    d->lines[d->count].file = xstrdup(file ? file : "");
+    d->lines[d->count].line = line;
+    d->lines[d->count].seq = d->count;
+    d->count++;
 }
 
 void    diag_error(DIAG *d, const char *file, int line, const char *fmt, ...)
@@ -83,16 +97,28 @@ int     diag_warnings(const DIAG *d)
     return (d->warnings);
 }
 
-void    diag_print(const DIAG *d, FILE *fp)
+static int line_cmp(const void *a, const void *b)
+{
+    const DIAG_LINE *x = a, *y = b;
+    int     c = strcmp(x->file, y->file);
+
+    if (c == 0)
+	c = (x->line > y->line) - (x->line < y->line);
+    return (c ? c : (x->seq > y->seq) - (x->seq < y->seq));
+}
+
+/* diag_print - every line, sorted by file and line, so a reader can go down a file */
+void    diag_print(DIAG *d, FILE *fp)
 {
     size_t  i;
 
+    qsort(d->lines, d->count, sizeof(DIAG_LINE), line_cmp);
     for (i = 0; i < d->count; i++)
-	fprintf(fp, "%s\n", d->lines[i]);
+	fprintf(fp, "%s\n", d->lines[i].text);
 }
 
 /* diag_first - the first line recorded, for callers that show one reason */
 const char *diag_first(const DIAG *d)
 {
-    return (d->count ? d->lines[0] : "");
+    return (d->count ? d->lines[0].text : "");
 }

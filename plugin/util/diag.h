@@ -20,7 +20,7 @@ void    diag_warning(DIAG *d, const char *file, int line, const char *fmt, ...)
 	    __attribute__((format(printf, 4, 5)));
 int     diag_errors(const DIAG *d);
 int     diag_warnings(const DIAG *d);
-void    diag_print(const DIAG *d, FILE *fp);
+void    diag_print(DIAG *d, FILE *fp);
 const char *diag_first(const DIAG *d);
 
 #endif

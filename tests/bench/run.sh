@@ -1,0 +1,95 @@
+#!/bin/sh
+# run.sh - benchmark the rules compiler and the matcher as rules.d grows.
+#
+# Usage: tests/bench/run.sh   (from anywhere; after ./configure && make)
+#
+# For each size N in BENCH_SIZES (default "10000 100000 1000000"), writes a
+# synthetic rules.d of about N notifications with gen-rules, times
+# "crierctl compile" on it (wall seconds; peak RSS when GNU time is there),
+# then times the matcher on BENCH_EVENTS event mails with bench-match.
+# Prints a table and the ratios of the largest size to the smallest: the
+# targets are match latency flat within 2x, and a compile of 10^6 under 60 s.
+#
+# Environment: BENCH_SIZES, BENCH_SEED (1), BENCH_EVENTS (1000),
+# BENCH_PASSES (10), TMPDIR.
+
+set -eu
+
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$top"
+sizes=${BENCH_SIZES:-"10000 100000 1000000"}
+seed=${BENCH_SEED:-1}
+nevents=${BENCH_EVENTS:-1000}
+passes=${BENCH_PASSES:-10}
+
+if [ ! -f libcrier.a ] || [ ! -x crierctl ]; then
+    echo "run.sh: no libcrier.a or crierctl in $top: run ./configure && make first" >&2
+    exit 2
+fi
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/crier-bench.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+trap 'exit 1' INT TERM HUP
+
+pkgs="libconfig lmdb libical gmime-3.0 jansson"
+warn="-O2 -Wall -Wextra"
+gcc $warn -o "$work/gen-rules" tests/bench/gen-rules.c
+gcc $warn -I plugin/util -I plugin/core -I plugin/store -I . $(pkg-config --cflags $pkgs) \
+    -o "$work/bench-match" tests/bench/bench-match.c libcrier.a $(pkg-config --libs $pkgs)
+
+# GNU time gives the peak RSS; without it, only the wall time.
+gnutime=
+if [ -x /usr/bin/time ] && /usr/bin/time -f %M -o /dev/null true 2>/dev/null; then
+    gnutime=/usr/bin/time
+fi
+
+# field NAME LINE - the value of NAME=value in a line of key=value pairs
+field() {
+    echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"
+}
+
+now() {
+    date +%s.%N
+}
+
+rows="$work/rows"
+: > "$rows"
+for n in $sizes; do
+    d="$work/$n"
+    mkdir -p "$d"
+    t0=$(now)
+    gen=$("$work/gen-rules" -n "$n" -s "$seed" -o "$d/rules" -e "$d/events" -k "$nevents")
+    t1=$(now)
+    if [ -n "$gnutime" ]; then
+	$gnutime -f %M -o "$d/rss" ./crierctl -r "$d/rules" -s "$d/state" compile \
+	    > "$d/compile.out"
+    else
+	./crierctl -r "$d/rules" -s "$d/state" compile > "$d/compile.out"
+    fi
+    t2=$(now)
+    rss=-
+    [ -s "$d/rss" ] && rss=$(( $(tail -n 1 "$d/rss") / 1024 ))
+    m=$("$work/bench-match" -s "$d/state" -e "$d/events" -p "$passes")
+    echo "N=$n: $gen; gen_s=$(echo "$t1 - $t0" | bc -l | xargs printf %.1f)" >&2
+    echo "N=$n: $(cat "$d/compile.out")" >&2
+    echo "N=$n: $m" >&2
+    printf '%s %s %.2f %s %s %s %s %s %s\n' "$n" "$(field users "$gen")" \
+	"$(echo "$t2 - $t1" | bc -l)" "$rss" "$(field median_us "$m")" \
+	"$(field p99_us "$m")" "$(field per_s "$m")" "$(field avg_deliveries "$m")" \
+	"$(field avg_candidates "$m")" >> "$rows"
+    rm -rf "$d"
+done
+
+echo
+awk 'BEGIN {
+	printf "%9s %7s %9s %7s %9s %9s %13s %8s %8s\n", "N", "users", "compile_s",
+	    "rss_mb", "median_us", "p99_us", "matches_per_s", "deliv", "cands"
+    }
+    { printf "%9s %7s %9s %7s %9s %9s %13s %8s %8s\n", $1, $2, $3, $4, $5, $6, $7, $8, $9 }
+    NR == 1 { med0 = $5; p990 = $6 }
+    { medn = $5; p99n = $6; nn = $1; n0 = med0 ? n0 : $1 }
+    END {
+	if (NR > 1)
+	    printf "largest/smallest: median %.2fx, p99 %.2fx (target: within 2x)\n",
+		medn / med0, p99n / p990
+    }' "$rows"

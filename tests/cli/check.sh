@@ -1,0 +1,31 @@
+#!/bin/bash
+# check.sh - crierctl check: the shipped rules are clean; a broken rules.d
+# gets every problem reported as FILE:LINE (tests/rules/bad.ref) and exit 1.
+. "${srcdir:-.}/tests/cli/lib.sh"
+
+expect_exit 0 "$CRIERCTL" -r "$RULES" check
+expect_in "$T/out" "ok: 11 files, 4 frequencies, 9 event types, 3 profiles, 8 users"
+
+(cd "$srcdir/tests/rules" && "$CRIERCTL" -r bad check) >"$T/out" 2>"$T/err"
+[ $? = 1 ] || fail "check of tests/rules/bad did not exit 1"
+grep -v '^crierctl: check: ' "$T/err" >"$T/problems"
+expect_same "$T/problems" "$srcdir/tests/rules/bad.ref"
+expect_in "$T/err" "crierctl: check: bad: 24 errors, 2 warnings"
+
+# Usage errors exit 2; a missing -c file is refused (1), a missing default is fine.
+expect_exit 2 "$CRIERCTL" -r "$RULES" check extra
+expect_exit 2 "$CRIERCTL" -r "$RULES" frobnicate
+expect_exit 2 "$CRIERCTL"
+expect_exit 1 "$CRIERCTL" -c "$T/nonexistent.conf" -r "$RULES" check
+expect_exit 0 "$CRIERCTL" --version
+expect_in "$T/out" "crierctl (crier)"
+expect_exit 0 "$CRIERCTL" --help
+expect_in "$T/out" "explain FILE|-"
+
+# crier.conf sets the directories; an unknown key names its line.
+printf 'rules_dir = "%s";\nstate_dir = "%s";\n' "$RULES" "$T/state" >"$T/crier.conf"
+expect_exit 0 "$CRIERCTL" -c "$T/crier.conf" check
+printf 'rules_dir = "%s";\ncolour = "blue";\n' "$RULES" >"$T/bad.conf"
+expect_exit 1 "$CRIERCTL" -c "$T/bad.conf" check
+expect_in "$T/err" "bad.conf:2: unknown setting 'colour'"
+finish
