@@ -51,7 +51,8 @@ static void ids_sort_unique(IDS *ids)
 {
     size_t  i, n = 0;
 
-    qsort(ids->v, ids->len, sizeof(uint32_t), id_cmp);
+    if (ids->len > 1)
+	qsort(ids->v, ids->len, sizeof(uint32_t), id_cmp);
     for (i = 0; i < ids->len; i++)
 	if (n == 0 || ids->v[i] != ids->v[n - 1])
 	    ids->v[n++] = ids->v[i];
@@ -285,8 +286,10 @@ int     match_event(RULESDB *rdb, MDB_txn *txn, const EVENT *ev, int flags,
 	match_free(mm.m);
 	return (MATCH_ERROR);
     }
-    qsort(mm.m->hits, mm.m->nhits, sizeof(MATCH_HIT), hit_cmp);
-    qsort(mm.m->excluded, mm.m->nexcluded, sizeof(MATCH_HIT), hit_cmp);
+    if (mm.m->nhits > 1)
+	qsort(mm.m->hits, mm.m->nhits, sizeof(MATCH_HIT), hit_cmp);
+    if (mm.m->nexcluded > 1)
+	qsort(mm.m->excluded, mm.m->nexcluded, sizeof(MATCH_HIT), hit_cmp);
     *out = mm.m;
     return (MATCH_OK);
 }

@@ -73,11 +73,13 @@ static void explain_json(const EVENT *ev, const MATCH *m)
 
 static void explain_text(const EVENT *ev, const MATCH *m)
 {
-    size_t  i, end;
+    size_t  i, end, msgs = 0;
 
+    for (i = 0; i < m->nhits; i = match_group_end(m, i))
+	msgs++;
     printf("event %s (%s), Event-Id %s, partner \"%s\"\n", ev->type, m->title, ev->id,
 	   ev->partner);
-    printf("\ndelivered: %zu message%s\n", m->nhits, m->nhits == 1 ? "" : "s");
+    printf("\ndelivered: %zu message%s\n", msgs, msgs == 1 ? "" : "s");
     for (i = 0; i < m->nhits; i = end) {
 	size_t  j;
 

@@ -251,8 +251,8 @@ static int query_holds(const QUERY *q, const RDB_VIEW *v)
 
     if ((q->user && str_casecmp(q->user, v->user) != 0)
 	|| (q->event && strcmp(q->event, v->event) != 0)
-	|| (q->frequency && strcmp(q->frequency, v->frequency) != 0)
-	|| (q->profile && strcmp(q->profile, v->profile) != 0)
+	|| (q->frequency && str_casecmp(q->frequency, v->frequency) != 0)
+	|| (q->profile && str_casecmp(q->profile, v->profile) != 0)
 	|| (q->kind && q->kind != v->kind)
 	|| (q->muted >= 0 && q->muted != (v->muted != RDB_ACTIVE))
 	|| (q->text && !view_has_text(v, q->text)))
@@ -301,21 +301,25 @@ static int search_options(CTL *ctl, int argc, char **argv, QUERY *q, int *json)
 	case 'e': q->event = optarg; break;
 	case 'f': q->frequency = optarg; break;
 	case 'p': q->profile = optarg; break;
-	case 'm': q->muted = 1; break;
-	case 'a': q->muted = 0; break;
+	case 'm':
+	case 'a':
+	    if (q->muted >= 0)
+		return (ctl_usage(ctl, "--muted and --active exclude each other"));
+	    q->muted = c == 'm';
+	    break;
 	case 'k':
 	    if (strcmp(optarg, "default") && strcmp(optarg, "custom"))
 		return (ctl_usage(ctl, "--kind takes default or custom"));
 	    q->kind = optarg[0];
 	    break;
 	case 'w':
-	    if (strchr(optarg, '=') == NULL)
+	    if (strchr(optarg, '=') == NULL || strchr(optarg, '=')[1] == 0)
 		return (ctl_usage(ctl, "--where takes FILTER=VALUE[,VALUE...]"));
 	    q->where = xrealloc(q->where, (q->nwhere + 2) * sizeof(char *));
 	    q->where[q->nwhere++] = optarg;
 	    break;
 	default:
-	    return (ctl_usage(ctl, "unknown option"));
+	    return (ctl_usage(ctl, "unknown option or missing value: %s", argv[optind - 1]));
 	}
     }
     if (argc - optind > 1)

@@ -132,6 +132,7 @@ int     main(int argc, char **argv)
 	goto done;
     }
     ctl.verb = v->name;
+    opterr = 0;				/* verbs report bad options in one line */
     optind = 0;			/* GNU getopt: start afresh for the verb */
     status = v->fn(&ctl, argc - at, argv + at);
 done:

@@ -102,7 +102,7 @@ static void out_where_text(const RDB_VIEW *v)
     size_t  i, j, n;
 
     for (i = 0; i < v->nconds && rulesdb_cond_next(&u, &filter, &n) == 0; i++) {
-	printf("%s%s =", i ? ";" : "", filter);
+	printf("%s%s =", i ? "; " : "", filter);
 	for (j = 0; j < n; j++)
 	    printf("%s %s", j ? "," : "", unpack_str(&u));
     }

@@ -52,6 +52,11 @@ now() {
     date +%s.%N
 }
 
+# elapsed T0 T1 - seconds between two now()s
+elapsed() {
+    awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'
+}
+
 rows="$work/rows"
 : > "$rows"
 for n in $sizes; do
@@ -70,11 +75,11 @@ for n in $sizes; do
     rss=-
     [ -s "$d/rss" ] && rss=$(( $(tail -n 1 "$d/rss") / 1024 ))
     m=$("$work/bench-match" -s "$d/state" -e "$d/events" -p "$passes")
-    echo "N=$n: $gen; gen_s=$(echo "$t1 - $t0" | bc -l | xargs printf %.1f)" >&2
-    echo "N=$n: $(cat "$d/compile.out")" >&2
-    echo "N=$n: $m" >&2
-    printf '%s %s %.2f %s %s %s %s %s %s\n' "$n" "$(field users "$gen")" \
-	"$(echo "$t2 - $t1" | bc -l)" "$rss" "$(field median_us "$m")" \
+    echo "N=$n: $gen gen_s=$(elapsed "$t0" "$t1")"
+    echo "N=$n: $(cat "$d/compile.out")"
+    echo "N=$n: $m"
+    printf '%s %s %s %s %s %s %s %s %s\n' "$n" "$(field users "$gen")" \
+	"$(elapsed "$t1" "$t2")" "$rss" "$(field median_us "$m")" \
 	"$(field p99_us "$m")" "$(field per_s "$m")" "$(field avg_deliveries "$m")" \
 	"$(field avg_candidates "$m")" >> "$rows"
     rm -rf "$d"
@@ -87,7 +92,7 @@ awk 'BEGIN {
     }
     { printf "%9s %7s %9s %7s %9s %9s %13s %8s %8s\n", $1, $2, $3, $4, $5, $6, $7, $8, $9 }
     NR == 1 { med0 = $5; p990 = $6 }
-    { medn = $5; p99n = $6; nn = $1; n0 = med0 ? n0 : $1 }
+    { medn = $5; p99n = $6 }
     END {
 	if (NR > 1)
 	    printf "largest/smallest: median %.2fx, p99 %.2fx (target: within 2x)\n",

@@ -1,0 +1,78 @@
+#!/bin/bash
+# tests/run.sh - the whole test suite, from a fresh checkout.
+#
+# Installs the Debian packages the build and the tests need (when run as
+# root and they are missing), bootstraps autotools, builds with warnings as
+# errors, runs "make check" (unit, golden and command-line tests), then
+# builds the unit tests again with AddressSanitizer and UBSan in a separate
+# tree and runs them there. Ends with "N passed, N failed" alone on a line.
+set -u
+cd "$(dirname "$0")/.."
+top=$(pwd)
+
+DEPS="build-essential autoconf automake libtool pkg-config libconfig-dev liblmdb-dev
+lmdb-utils libical-dev libmilter-dev libgmime-3.0-dev libjansson-dev jq
+clang libclang-rt-14-dev"
+
+install_deps() {
+    missing=$(dpkg-query -W -f='${Package} ${Status}\n' $DEPS 2>/dev/null \
+        | awk '$NF != "installed" {print $1}')
+    for p in $DEPS; do dpkg-query -W "$p" >/dev/null 2>&1 || missing="$missing $p"; done
+    [ -z "$(echo $missing)" ] && return 0
+    if [ "$(id -u)" != 0 ]; then
+        echo "run.sh: missing Debian packages: $missing (install them as root)" >&2
+        return 1
+    fi
+    echo "run.sh: installing$missing"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq && apt-get install -y -qq $missing >/dev/null
+}
+
+passed=0
+failed=0
+# tally LOG: add automake's test-suite.log summary to the totals
+tally() {
+    local p f e
+    p=$(sed -n 's/^# PASS: *//p' "$1" | head -1)
+    f=$(sed -n 's/^# FAIL: *//p' "$1" | head -1)
+    e=$(sed -n 's/^# ERROR: *//p' "$1" | head -1)
+    passed=$((passed + ${p:-0}))
+    failed=$((failed + ${f:-0} + ${e:-0}))
+}
+
+step() { echo "== $*"; }
+
+install_deps || { echo "0 passed, 1 failed"; exit 1; }
+
+step "bootstrap and build (-Werror) in build-main/"
+# Both builds are out of tree, so the source tree must not be configured.
+[ -f config.status ] && make distclean >/dev/null 2>&1
+./autogen.sh >/dev/null 2>&1 || { echo "autogen.sh failed"; echo "0 passed, 1 failed"; exit 1; }
+main="$top/build-main"
+rm -rf "$main" && mkdir -p "$main"
+if ! (cd "$main" && "$top/configure" -q --enable-werror && make -j2 >/dev/null); then
+    echo "build failed"; echo "$passed passed, $((failed + 1)) failed"; exit 1
+fi
+
+step "make check"
+(cd "$main" && make -j2 check >/dev/null 2>&1)
+grep -h '^:test-result:' $(find "$main/tests" -name '*.trs') | sort | uniq -c
+for trs in $(find "$main/tests" -name '*.trs'); do
+    grep -q '^:test-result: \(FAIL\|ERROR\)' "$trs" && { echo "--- ${trs%.trs}.log"; cat "${trs%.trs}.log"; }
+done
+tally "$main/test-suite.log"
+
+step "unit tests under AddressSanitizer + UBSan"
+asan="$top/build-asan"
+rm -rf "$asan" && mkdir -p "$asan"
+san="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g -O1"
+if (cd "$asan" && "$top/configure" -q CC=clang CFLAGS="$san" LDFLAGS="-fsanitize=address,undefined" \
+        && make -j2 check TESTS='$(UNIT_TESTS)' >/dev/null 2>&1); then
+    tally "$asan/test-suite.log"
+else
+    if [ -f "$asan/test-suite.log" ]; then tally "$asan/test-suite.log"; cat "$asan/test-suite.log"
+    else echo "the sanitizer build failed"; failed=$((failed + 1)); fi
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
