@@ -62,6 +62,13 @@ for trs in $(find "$main/tests" -name '*.trs'); do
 done
 tally "$main/test-suite.log"
 
+step "make distcheck (tarball builds, checks, installs and uninstalls)"
+if (cd "$main" && make -j2 distcheck >"$main/distcheck.out" 2>&1); then
+    echo "PASS: distcheck"; passed=$((passed + 1))
+else
+    tail -30 "$main/distcheck.out"; echo "FAIL: distcheck"; failed=$((failed + 1))
+fi
+
 step "unit tests under AddressSanitizer + UBSan"
 asan="$top/build-asan"
 rm -rf "$asan" && mkdir -p "$asan"
