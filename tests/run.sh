@@ -4,6 +4,7 @@
 # Installs the Debian packages the build and the tests need (when run as
 # root and they are missing), bootstraps autotools, builds with warnings as
 # errors, runs "make check" (unit, golden and command-line tests), then
+# runs "make distcheck", fuzzes the event parsers briefly (libFuzzer), and
 # builds the unit tests again with AddressSanitizer and UBSan in a separate
 # tree and runs them there. Ends with "N passed, N failed" alone on a line.
 set -u
@@ -67,6 +68,13 @@ if (cd "$main" && make -j2 distcheck >"$main/distcheck.out" 2>&1); then
     echo "PASS: distcheck"; passed=$((passed + 1))
 else
     tail -30 "$main/distcheck.out"; echo "FAIL: distcheck"; failed=$((failed + 1))
+fi
+
+step "fuzz the event parsers for ${CRIER_FUZZ_SECONDS:-20} s (libFuzzer)"
+if bash tests/fuzz/run.sh "${CRIER_FUZZ_SECONDS:-20}"; then
+    echo "PASS: fuzz_event"; passed=$((passed + 1))
+else
+    echo "FAIL: fuzz_event"; failed=$((failed + 1))
 fi
 
 step "unit tests under AddressSanitizer + UBSan"
