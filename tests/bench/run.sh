@@ -1,7 +1,11 @@
 #!/bin/sh
 # run.sh - benchmark the rules compiler and the matcher as rules.d grows.
 #
-# Usage: tests/bench/run.sh   (from anywhere; after ./configure && make)
+# Usage: tests/bench/run.sh [BUILD_DIR]
+#
+# BUILD_DIR is where configure and make ran (holding config.h, libcrier.a
+# and crierctl): the source tree by default, else build-main/ if that is
+# where they are.
 #
 # For each size N in BENCH_SIZES (default "10000 100000 1000000"), writes a
 # synthetic rules.d of about N notifications with gen-rules, times
@@ -22,10 +26,18 @@ seed=${BENCH_SEED:-1}
 nevents=${BENCH_EVENTS:-1000}
 passes=${BENCH_PASSES:-10}
 
-if [ ! -f libcrier.a ] || [ ! -x crierctl ]; then
-    echo "run.sh: no libcrier.a or crierctl in $top: run ./configure && make first" >&2
-    exit 2
+build=${1:-}
+if [ -z "$build" ]; then
+    build=$top
+    [ ! -f libcrier.a ] && [ -f build-main/libcrier.a ] && build=$top/build-main
 fi
+build=$(cd "$build" && pwd)
+for f in config.h libcrier.a crierctl; do
+    if [ ! -f "$build/$f" ]; then
+	echo "run.sh: no $f in $build: run ./configure && make there first" >&2
+	exit 2
+    fi
+done
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/crier-bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT
@@ -34,8 +46,9 @@ trap 'exit 1' INT TERM HUP
 pkgs="libconfig lmdb libical gmime-3.0 jansson"
 warn="-O2 -Wall -Wextra"
 gcc $warn -o "$work/gen-rules" tests/bench/gen-rules.c
-gcc $warn -I plugin/util -I plugin/core -I plugin/store -I . $(pkg-config --cflags $pkgs) \
-    -o "$work/bench-match" tests/bench/bench-match.c libcrier.a $(pkg-config --libs $pkgs)
+gcc $warn -I plugin/util -I plugin/core -I plugin/store -I "$build" \
+    $(pkg-config --cflags $pkgs) -o "$work/bench-match" tests/bench/bench-match.c \
+    "$build/libcrier.a" $(pkg-config --libs $pkgs)
 
 # GNU time gives the peak RSS; without it, only the wall time.
 gnutime=
@@ -66,10 +79,10 @@ for n in $sizes; do
     gen=$("$work/gen-rules" -n "$n" -s "$seed" -o "$d/rules" -e "$d/events" -k "$nevents")
     t1=$(now)
     if [ -n "$gnutime" ]; then
-	$gnutime -f %M -o "$d/rss" ./crierctl -r "$d/rules" -s "$d/state" compile \
+	$gnutime -f %M -o "$d/rss" "$build/crierctl" -r "$d/rules" -s "$d/state" compile \
 	    > "$d/compile.out"
     else
-	./crierctl -r "$d/rules" -s "$d/state" compile > "$d/compile.out"
+	"$build/crierctl" -r "$d/rules" -s "$d/state" compile > "$d/compile.out"
     fi
     t2=$(now)
     rss=-
