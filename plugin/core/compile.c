@@ -2,9 +2,9 @@
  * compile.c - write a checked RULES into the compiled rules store.
  *
  * Each user's view (profile defaults, then custom notifications) becomes a
- * run of numbered views, and each view is indexed under its event type and
- * every partner of its user. Index entries are sorted before they are
- * written so that LMDB can append instead of searching: a million rules
+ * run of numbered views, and a copy of each view is indexed under its event
+ * type and every partner of its user. Index entries are sorted before they
+ * are written so that LMDB can append instead of searching: a million rules
  * compile in seconds. The caller must have run rules_check() without error.
  */
 #include "config.h"
@@ -20,9 +20,9 @@
 #include "strutil.h"
 
 typedef struct ientry {
-    char   *key;			/* event NUL partner */
+    char   *key;			/* event NUL partner NUL id */
     size_t  len;
-    uint32_t id;
+    uint32_t id;			/* its packed view is packed[id - 1] */
 } IENTRY;
 
 typedef struct compiler {
@@ -32,20 +32,20 @@ typedef struct compiler {
     IENTRY *idx;
     size_t  nidx;
     size_t  capidx;
+    STRBUF *packed;			/* packed views, by id - 1 */
+    size_t  cappacked;
     uint32_t next_id;
     STRBUF *why;
 } COMPILER;
 
-/* ientry_cmp - LMDB's key order (memcmp, shorter first), then id */
+/* ientry_cmp - LMDB's key order: memcmp, then the shorter first */
 static int ientry_cmp(const void *a, const void *b)
 {
     const IENTRY *x = a, *y = b;
     size_t  n = x->len < y->len ? x->len : y->len;
     int     c = memcmp(x->key, y->key, n);
 
-    if (c == 0)
-	c = (x->len > y->len) - (x->len < y->len);
-    return (c ? c : (x->id > y->id) - (x->id < y->id));
+    return (c ? c : (x->len > y->len) - (x->len < y->len));
 }
 
 static void index_add(COMPILER *cc, const char *event, const char *partner, uint32_t id)
@@ -57,7 +57,7 @@ static void index_add(COMPILER *cc, const char *event, const char *partner, uint
 	cc->capidx = cc->capidx ? cc->capidx * 2 : 1024;
 	cc->idx = xrealloc(cc->idx, cc->capidx * sizeof(IENTRY));
     }
-    rulesdb_index_key(&key, event, partner);
+    rulesdb_index_key(&key, event, partner, id);
     e = &cc->idx[cc->nidx++];
     e->len = key.len;
     e->id = id;
@@ -77,6 +77,7 @@ static int compile_view(COMPILER *cc, const USER *u, const NOTIF *n)
 {
     RDB_COND conds[64], *cp = n->nconds <= 64 ? conds : xcalloc(n->nconds, sizeof(RDB_COND));
     RDB_VIEW v;
+    STRBUF *packed;
     size_t  i;
     int     rc;
 
@@ -98,7 +99,14 @@ static int compile_view(COMPILER *cc, const USER *u, const NOTIF *n)
     v.line = (unsigned) n->line;
     v.nconds = n->nconds;
     v.conds = cp;
-    rc = rulesdb_put_view(cc->rdb, cc->txn, &v, cc->why);
+    if (v.id > cc->cappacked) {
+	cc->cappacked = cc->cappacked ? cc->cappacked * 2 : 1024;
+	cc->packed = xrealloc(cc->packed, cc->cappacked * sizeof(STRBUF));
+    }
+    packed = &cc->packed[v.id - 1];
+    memset(packed, 0, sizeof(*packed));
+    rulesdb_pack_view(packed, &v);
+    rc = rulesdb_put_view(cc->rdb, cc->txn, v.id, packed, cc->why);
     for (i = 0; rc == 0 && i < u->partners.len; i++)
 	if (strv_find_case(&u->partners, u->partners.v[i]) == (int) i)
 	    index_add(cc, n->event, u->partners.v[i], v.id);
@@ -172,9 +180,12 @@ static int compile_index(COMPILER *cc)
     int     rc = 0;
 
     qsort(cc->idx, cc->nidx, sizeof(IENTRY), ientry_cmp);
-    for (i = 0; rc == 0 && i < cc->nidx; i++)
+    for (i = 0; rc == 0 && i < cc->nidx; i++) {
+	const STRBUF *val = &cc->packed[cc->idx[i].id - 1];
+
 	rc = rulesdb_put_index(cc->rdb, cc->txn, cc->idx[i].key, cc->idx[i].len,
-			       cc->idx[i].id, cc->why);
+			       val->s, val->len, cc->why);
+    }
     return (rc);
 }
 
@@ -187,6 +198,11 @@ static void compile_reset(COMPILER *cc)
     free(cc->idx);
     cc->idx = NULL;
     cc->nidx = cc->capidx = 0;
+    for (i = 1; i < cc->next_id; i++)
+	sb_free(&cc->packed[i - 1]);
+    free(cc->packed);
+    cc->packed = NULL;
+    cc->cappacked = 0;
     cc->next_id = 1;
 }
 

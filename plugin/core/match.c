@@ -10,11 +10,12 @@
 #include "mem.h"
 #include "strutil.h"
 
-typedef struct ids {
-    uint32_t *v;
+/* A list of views, pointing into the read transaction's pages. */
+typedef struct views {
+    RDB_VIEW *v;
     size_t  len;
     size_t  cap;
-} IDS;
+} VIEWS;
 
 typedef struct matcher {
     RULESDB *rdb;
@@ -27,41 +28,44 @@ typedef struct matcher {
     STRBUF *why;
 } MATCHER;
 
-static int ids_add(uint32_t id, void *ctx)
+static int views_add(const RDB_VIEW *view, void *ctx)
 {
-    IDS    *ids = ctx;
+    VIEWS  *vs = ctx;
 
-    if (ids->len == ids->cap) {
-	ids->cap = ids->cap ? ids->cap * 2 : 64;
-	ids->v = xrealloc(ids->v, ids->cap * sizeof(uint32_t));
+    if (vs->len == vs->cap) {
+	vs->cap = vs->cap ? vs->cap * 2 : 64;
+	vs->v = xrealloc(vs->v, vs->cap * sizeof(RDB_VIEW));
     }
-    ids->v[ids->len++] = id;
+    vs->v[vs->len++] = *view;
     return (0);
 }
 
-static int id_cmp(const void *a, const void *b)
+static int view_cmp(const void *a, const void *b)
 {
-    uint32_t x = *(const uint32_t *) a, y = *(const uint32_t *) b;
+    uint32_t x = ((const RDB_VIEW *) a)->id, y = ((const RDB_VIEW *) b)->id;
 
     return ((x > y) - (x < y));
 }
 
-/* ids_sort_unique - sort and drop repeats (a view indexed under two partners) */
-static void ids_sort_unique(IDS *ids)
+/* views_sort_unique - by id, without repeats (a user of "*" and a partner) */
+static void views_sort_unique(VIEWS *vs)
 {
     size_t  i, n = 0;
 
-    if (ids->len > 1)
-	qsort(ids->v, ids->len, sizeof(uint32_t), id_cmp);
-    for (i = 0; i < ids->len; i++)
-	if (n == 0 || ids->v[i] != ids->v[n - 1])
-	    ids->v[n++] = ids->v[i];
-    ids->len = n;
+    if (vs->len > 1)
+	qsort(vs->v, vs->len, sizeof(RDB_VIEW), view_cmp);
+    for (i = 0; i < vs->len; i++)
+	if (n == 0 || vs->v[i].id != vs->v[n - 1].id)
+	    vs->v[n++] = vs->v[i];
+    vs->len = n;
 }
 
-static int ids_has(const IDS *ids, uint32_t id)
+static int views_has(const VIEWS *vs, uint32_t id)
 {
-    return (ids->len && bsearch(&id, ids->v, ids->len, sizeof(uint32_t), id_cmp) != NULL);
+    RDB_VIEW key;
+
+    key.id = id;
+    return (vs->len && bsearch(&key, vs->v, vs->len, sizeof(RDB_VIEW), view_cmp) != NULL);
 }
 
 /*
@@ -129,86 +133,60 @@ static void add_hit(MATCHER *mm, const RDB_VIEW *v, const char *reason)
 }
 
 /* consider - one candidate view: deliver it or say why not */
-static int consider(MATCHER *mm, uint32_t id)
+static int consider(MATCHER *mm, const RDB_VIEW *v)
 {
     STRBUF  reason = STRBUF_INIT;
     int     explain = mm->flags & MATCH_EXPLAIN;
-    RDB_VIEW v;
     int     rc;
 
-    if ((rc = rulesdb_get_view(mm->rdb, mm->txn, id, &v, mm->why)) != 0) {
-	if (rc > 0)
-	    sb_printf(mm->why, "index names view %u, which does not exist", id);
-	return (-1);
-    }
-    if (v.muted != RDB_ACTIVE) {
+    if (v->muted != RDB_ACTIVE) {
 	if (explain)
-	    add_hit(mm, &v, v.muted == RDB_MUTED_USER ? "muted by the user"
+	    add_hit(mm, v, v->muted == RDB_MUTED_USER ? "muted by the user"
 		    : "muted in its definition");
 	return (0);
     }
-    rc = cond_holds(&v, mm->ev, explain ? &reason : NULL);
+    rc = cond_holds(v, mm->ev, explain ? &reason : NULL);
     if (rc < 0)
-	sb_printf(mm->why, "damaged view %u: run 'crierctl compile'", id);
+	sb_printf(mm->why, "damaged view %u: run 'crierctl compile'", v->id);
     else if (rc > 0)
-	add_hit(mm, &v, NULL);
+	add_hit(mm, v, NULL);
     else if (explain)
-	add_hit(mm, &v, sb_str(&reason));
+	add_hit(mm, v, sb_str(&reason));
     sb_free(&reason);
     return (rc < 0 ? -1 : 0);
 }
 
 /* other_partner - explain a view of this event type whose user is elsewhere */
-static int other_partner(MATCHER *mm, uint32_t id)
+static int other_partner(MATCHER *mm, const RDB_VIEW *v)
 {
     STRBUF  reason = STRBUF_INIT;
-    RDB_VIEW v;
     RDB_USER u;
     size_t  i;
 
-    if (rulesdb_get_view(mm->rdb, mm->txn, id, &v, mm->why) != 0
-	|| rulesdb_get_user(mm->rdb, mm->txn, v.user, &u, mm->why) != 0)
+    if (rulesdb_get_user(mm->rdb, mm->txn, v->user, &u, mm->why) != 0)
 	return (-1);
     sb_printf(&reason, "other partner: the event is for \"%s\"; the user belongs to ",
 	      mm->ev->partner);
     for (i = 0; i < u.npartners; i++)
 	sb_printf(&reason, "%s\"%s\"", i ? ", " : "", unpack_str(&u.partbuf));
-    add_hit(mm, &v, sb_str(&reason));
+    add_hit(mm, v, sb_str(&reason));
     sb_free(&reason);
     return (0);
 }
 
-typedef struct other_ctx {
-    MATCHER *mm;
-    const IDS *seen;
-    IDS     done;
-} OTHER_CTX;
-
-static int other_each(uint32_t id, void *ctx)
-{
-    OTHER_CTX *oc = ctx;
-
-    if (ids_has(oc->seen, id))
-	return (0);
-    ids_add(id, &oc->done);
-    return (0);
-}
-
 /* explain_others - every view of the event type not among the candidates */
-static int explain_others(MATCHER *mm, const IDS *seen)
+static int explain_others(MATCHER *mm, const VIEWS *seen)
 {
-    OTHER_CTX oc;
+    VIEWS   all = {NULL, 0, 0};
     size_t  i;
     int     rc;
 
-    memset(&oc, 0, sizeof(oc));
-    oc.mm = mm;
-    oc.seen = seen;
-    rc = rulesdb_index_each(mm->rdb, mm->txn, mm->ev->type, NULL, other_each, &oc, mm->why);
-    ids_sort_unique(&oc.done);
-    for (i = 0; rc == 0 && i < oc.done.len; i++)
-	rc = other_partner(mm, oc.done.v[i]);
-    free(oc.done.v);
+    rc = rulesdb_index_each(mm->rdb, mm->txn, mm->ev->type, NULL, views_add, &all, mm->why);
+    views_sort_unique(&all);
+    for (i = 0; rc == 0 && i < all.len; i++)
+	if (!views_has(seen, all.v[i].id))
+	    rc = other_partner(mm, &all.v[i]);
+    free(all.v);
     return (rc);
 }
 
@@ -246,13 +224,13 @@ static int hit_cmp(const void *a, const void *b)
 }
 
 /* candidates - the views under (type, partner) and (type, "*"), sorted, unique */
-static int candidates(MATCHER *mm, IDS *ids)
+static int candidates(MATCHER *mm, VIEWS *vs)
 {
-    if (rulesdb_index_each(mm->rdb, mm->txn, mm->ev->type, mm->ev->partner, ids_add, ids,
+    if (rulesdb_index_each(mm->rdb, mm->txn, mm->ev->type, mm->ev->partner, views_add, vs,
 			   mm->why) < 0
-	|| rulesdb_index_each(mm->rdb, mm->txn, mm->ev->type, "*", ids_add, ids, mm->why) < 0)
+	|| rulesdb_index_each(mm->rdb, mm->txn, mm->ev->type, "*", views_add, vs, mm->why) < 0)
 	return (-1);
-    ids_sort_unique(ids);
+    views_sort_unique(vs);
     return (0);
 }
 
@@ -261,7 +239,7 @@ int     match_event(RULESDB *rdb, MDB_txn *txn, const EVENT *ev, int flags,
 {
     MATCHER mm;
     RDB_EVTYPE et;
-    IDS     ids = {NULL, 0, 0};
+    VIEWS   cand = {NULL, 0, 0};
     size_t  i;
     int     rc;
 
@@ -276,12 +254,12 @@ int     match_event(RULESDB *rdb, MDB_txn *txn, const EVENT *ev, int flags,
 	return (rc < 0 ? MATCH_ERROR : unknown_type(&mm));
     mm.m = xcalloc(1, sizeof(MATCH));
     mm.m->title = xstrdup(et.title);
-    rc = candidates(&mm, &ids);
-    for (i = 0; rc == 0 && i < ids.len; i++)
-	rc = consider(&mm, ids.v[i]);
+    rc = candidates(&mm, &cand);
+    for (i = 0; rc == 0 && i < cand.len; i++)
+	rc = consider(&mm, &cand.v[i]);
     if (rc == 0 && (flags & MATCH_EXPLAIN))
-	rc = explain_others(&mm, &ids);
-    free(ids.v);
+	rc = explain_others(&mm, &cand);
+    free(cand.v);
     if (rc < 0) {
 	match_free(mm.m);
 	return (MATCH_ERROR);

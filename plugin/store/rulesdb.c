@@ -24,7 +24,7 @@ static const struct {
     {"catalog", 0},
     {"users", 0},
     {"views", MDB_INTEGERKEY},
-    {"index", MDB_DUPSORT | MDB_DUPFIXED | MDB_INTEGERDUP},
+    {"index", 0},
 };
 
 struct rulesdb {
@@ -294,24 +294,26 @@ int     rulesdb_get_user(RULESDB *rdb, MDB_txn *txn, const char *address, RDB_US
     return (u.bad ? rdb_damaged(rdb, "users", why) : 0);
 }
 
-int     rulesdb_put_view(RULESDB *rdb, MDB_txn *txn, const RDB_VIEW *view, STRBUF *why)
+void    rulesdb_pack_view(STRBUF *v, const RDB_VIEW *view)
 {
-    STRBUF  v = STRBUF_INIT;
-    int     rc;
+    sb_reset(v);
+    pack_str(v, view->user);
+    pack_str(v, view->profile);
+    pack_str(v, view->notif);
+    pack_u64(v, (uint64_t) view->kind);
+    pack_str(v, view->event);
+    pack_str(v, view->frequency);
+    pack_u64(v, (uint64_t) view->muted);
+    pack_str(v, view->file);
+    pack_u64(v, view->line);
+    pack_conds(v, view->conds, view->nconds);
+}
 
-    pack_str(&v, view->user);
-    pack_str(&v, view->profile);
-    pack_str(&v, view->notif);
-    pack_u64(&v, (uint64_t) view->kind);
-    pack_str(&v, view->event);
-    pack_str(&v, view->frequency);
-    pack_u64(&v, (uint64_t) view->muted);
-    pack_str(&v, view->file);
-    pack_u64(&v, view->line);
-    pack_conds(&v, view->conds, view->nconds);
-    rc = rdb_put(rdb, txn, DB_VIEWS, &view->id, sizeof(view->id), &v, MDB_APPEND, why);
-    sb_free(&v);
-    return (rc);
+/* rulesdb_put_view - ids must come in increasing order */
+int     rulesdb_put_view(RULESDB *rdb, MDB_txn *txn, uint32_t id, const STRBUF *packed,
+			         STRBUF *why)
+{
+    return (rdb_put(rdb, txn, DB_VIEWS, &id, sizeof(id), packed, MDB_APPEND, why));
 }
 
 static int rdb_view_decode(uint32_t id, UNPACK *u, RDB_VIEW *view)
@@ -355,9 +357,14 @@ int     rulesdb_cond_next(UNPACK *u, const char **filter, size_t *nvalues)
     return (u->bad ? -1 : 0);
 }
 
-/* rulesdb_index_key - event type, NUL, lower-cased partner ("*": every partner) */
-void    rulesdb_index_key(STRBUF *key, const char *event, const char *partner)
+/*
+ * rulesdb_index_key - event type NUL lower-cased partner ("*": every
+ * partner) NUL, then the view id big-endian (so that keys sort by id within
+ * a partner) unless id is 0, which gives the prefix of all its views.
+ */
+void    rulesdb_index_key(STRBUF *key, const char *event, const char *partner, uint32_t id)
 {
+    unsigned char be[4];
     size_t  at;
 
     sb_reset(key);
@@ -366,20 +373,29 @@ void    rulesdb_index_key(STRBUF *key, const char *event, const char *partner)
     at = key->len;
     sb_puts(key, partner);
     str_lower(key->s + at);
+    if (*partner)
+	sb_putc(key, 0);
+    if (id) {
+	be[0] = (unsigned char) (id >> 24);
+	be[1] = (unsigned char) (id >> 16);
+	be[2] = (unsigned char) (id >> 8);
+	be[3] = (unsigned char) id;
+	sb_putn(key, be, 4);
+    }
 }
 
-/* rulesdb_put_index - keys and ids must come in order (sorted by the compiler) */
+/* rulesdb_put_index - keys must come in LMDB order (sorted by the compiler) */
 int     rulesdb_put_index(RULESDB *rdb, MDB_txn *txn, const char *key, size_t keylen,
-			          uint32_t id, STRBUF *why)
+			          const char *packed, size_t packedlen, STRBUF *why)
 {
     MDB_val k, v;
     int     rc;
 
     k.mv_data = (void *) key;
     k.mv_size = keylen;
-    v.mv_data = &id;
-    v.mv_size = sizeof(id);
-    if ((rc = mdb_put(txn, rdb->dbi[DB_INDEX], &k, &v, MDB_APPENDDUP)) != 0)
+    v.mv_data = (void *) packed;
+    v.mv_size = packedlen;
+    if ((rc = mdb_put(txn, rdb->dbi[DB_INDEX], &k, &v, MDB_APPEND)) != 0)
 	store_fail(rdb->st, rc, "index", why);
     return (rc);
 }
@@ -420,57 +436,61 @@ int     rulesdb_get_meta(RULESDB *rdb, MDB_txn *txn, RDB_META *m, STRBUF *why)
     return (u.bad ? rdb_damaged(rdb, "meta", why) : 0);
 }
 
-/* rdb_index_dups - call fn for each id under the key the cursor is on */
-static int rdb_index_dups(MDB_cursor *c, MDB_val *k, RDB_ID_FN fn, void *ctx)
+/* rdb_index_view - the view id at the end of an index key, and its record */
+static int rdb_index_view(const MDB_val *k, const MDB_val *v, RDB_VIEW *view)
 {
-    MDB_val v;
+    const unsigned char *be = (const unsigned char *) k->mv_data + k->mv_size - 4;
     uint32_t id;
-    int     rc, op = MDB_GET_CURRENT;
+    UNPACK  u;
 
-    while ((rc = mdb_cursor_get(c, k, &v, op)) == 0) {
-	if (v.mv_size != sizeof(id))
-	    return (MDB_CORRUPTED);
-	memcpy(&id, v.mv_data, sizeof(id));
-	if (fn(id, ctx) != 0)
-	    return (-1);
-	op = MDB_NEXT_DUP;
-    }
-    return (rc == MDB_NOTFOUND ? 0 : rc);
+    if (k->mv_size < 4)
+	return (-1);
+    id = ((uint32_t) be[0] << 24) | ((uint32_t) be[1] << 16) | ((uint32_t) be[2] << 8) | be[3];
+    unpack_init(&u, v->mv_data, v->mv_size);
+    return (rdb_view_decode(id, &u, view));
 }
 
 /*
- * rulesdb_index_each - the view ids indexed under (event, partner), or with
- * partner NULL under the event type and every partner. Stops early when fn
- * returns non-zero.
+ * rulesdb_index_each - the views indexed under (event, partner), or with
+ * partner NULL under the event type and every partner, in key order. The
+ * views point into the transaction's pages. Stops when fn returns non-zero.
  */
 int     rulesdb_index_each(RULESDB *rdb, MDB_txn *txn, const char *event, const char *partner,
-			           RDB_ID_FN fn, void *ctx, STRBUF *why)
+			           RDB_VIEW_FN fn, void *ctx, STRBUF *why)
 {
-    STRBUF  key = STRBUF_INIT;
+    STRBUF  prefix = STRBUF_INIT;
     MDB_cursor *c;
-    MDB_val k;
-    size_t  plen;
+    MDB_val k, v;
+    RDB_VIEW view;
     int     rc;
 
-    rulesdb_index_key(&key, event, partner ? partner : "");
-    plen = strlen(event) + 1;
+    rulesdb_index_key(&prefix, event, partner ? partner : "", 0);
     if ((rc = mdb_cursor_open(txn, rdb->dbi[DB_INDEX], &c)) != 0) {
-	sb_free(&key);
+	sb_free(&prefix);
 	return (store_fail(rdb->st, rc, "index", why));
     }
-    k.mv_data = key.s;
-    k.mv_size = key.len;
-    rc = mdb_cursor_get(c, &k, NULL, partner ? MDB_SET_KEY : MDB_SET_RANGE);
-    while (rc == 0 && k.mv_size >= plen && memcmp(k.mv_data, key.s, plen) == 0) {
-	if ((rc = rdb_index_dups(c, &k, fn, ctx)) != 0 || partner)
+    k.mv_data = prefix.s;
+    k.mv_size = prefix.len;
+    for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
+	 rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+	if (k.mv_size < prefix.len || memcmp(k.mv_data, prefix.s, prefix.len) != 0)
 	    break;
-	rc = mdb_cursor_get(c, &k, NULL, MDB_NEXT_NODUP);
+	if (rdb_index_view(&k, &v, &view) < 0) {
+	    rc = MDB_CORRUPTED;
+	    break;
+	}
+	if (fn(&view, ctx) != 0) {
+	    rc = -1;
+	    break;
+	}
     }
     mdb_cursor_close(c);
-    sb_free(&key);
-    if (rc == MDB_NOTFOUND || rc == 0)
-	return (0);
-    return (rc < 0 ? -1 : store_fail(rdb->st, rc, "index", why));
+    sb_free(&prefix);
+    if (rc == MDB_NOTFOUND || rc == 0 || rc == -1)
+	return (rc == -1 ? -1 : 0);
+    if (rc == MDB_CORRUPTED)
+	return (rdb_damaged(rdb, "index", why));
+    return (store_fail(rdb->st, rc, "index", why));
 }
 
 /* rdb_scan - call decode+fn for each record of a table */

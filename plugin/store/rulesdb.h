@@ -12,11 +12,15 @@
  *   catalog  event type name -> title, frequencies, filters and values
  *   users    lower-cased address -> profile, zone, partners, its views
  *   views    uint32 id -> one notification in one user's view
- *   index    event type NUL lower-cased partner ("*": all) -> view ids
+ *   index    event type NUL lower-cased partner ("*": all) NUL id (4 bytes,
+ *            big-endian) -> the same view record
  *
- * A "view" is one (user, notification) pair, defaults expanded per user, so
- * that matching an event reads only the views indexed under its event type
- * and partner: the cost follows the candidates, not the size of rules.d.
+ * A "view" is one (user, notification) pair, defaults expanded per user.
+ * The index holds a copy of each view under its event type and each partner
+ * of its user, so the candidates for an event are one contiguous key range:
+ * matching reads a few adjacent pages, and its cost follows the number of
+ * candidates, not the size of rules.d. The views table serves list and
+ * search, which go by user.
  */
 #ifndef CRIER_RULESDB_H
 #define CRIER_RULESDB_H
@@ -100,14 +104,17 @@ int     rulesdb_put_freq(RULESDB *, MDB_txn *, const char *name, const char *tit
 			         const char *rrule, unsigned pos, STRBUF *why);
 int     rulesdb_put_evtype(RULESDB *, MDB_txn *, const RDB_EVTYPE *, STRBUF *why);
 int     rulesdb_put_user(RULESDB *, MDB_txn *, const RDB_USER *, STRBUF *why);
-int     rulesdb_put_view(RULESDB *, MDB_txn *, const RDB_VIEW *, STRBUF *why);
+void    rulesdb_pack_view(STRBUF *out, const RDB_VIEW *view);
+int     rulesdb_put_view(RULESDB *, MDB_txn *, uint32_t id, const STRBUF *packed,
+			         STRBUF *why);
 int     rulesdb_put_index(RULESDB *, MDB_txn *, const char *key, size_t keylen,
-			          uint32_t id, STRBUF *why);
+			          const char *packed, size_t packedlen, STRBUF *why);
 int     rulesdb_put_meta(RULESDB *, MDB_txn *, const RDB_META *, STRBUF *why);
 int     rulesdb_commit(RULESDB *, MDB_txn *, STRBUF *why);
 int     rulesdb_grow(RULESDB *, STRBUF *why);
 
-void    rulesdb_index_key(STRBUF *key, const char *event, const char *partner);
+void    rulesdb_index_key(STRBUF *key, const char *event, const char *partner,
+			          uint32_t id);
 
 int     rulesdb_get_meta(RULESDB *, MDB_txn *, RDB_META *, STRBUF *why);
 int     rulesdb_get_freq(RULESDB *, MDB_txn *, const char *name, const char **title,
@@ -117,12 +124,11 @@ int     rulesdb_get_user(RULESDB *, MDB_txn *, const char *address, RDB_USER *, 
 int     rulesdb_get_view(RULESDB *, MDB_txn *, uint32_t id, RDB_VIEW *, STRBUF *why);
 int     rulesdb_cond_next(UNPACK *u, const char **filter, size_t *nvalues);
 
-typedef int (*RDB_ID_FN) (uint32_t id, void *ctx);
 typedef int (*RDB_VIEW_FN) (const RDB_VIEW *view, void *ctx);
 typedef int (*RDB_EVTYPE_FN) (const RDB_EVTYPE *et, void *ctx);
 
 int     rulesdb_index_each(RULESDB *, MDB_txn *, const char *event, const char *partner,
-			           RDB_ID_FN fn, void *ctx, STRBUF *why);
+			           RDB_VIEW_FN fn, void *ctx, STRBUF *why);
 int     rulesdb_views_each(RULESDB *, MDB_txn *, RDB_VIEW_FN fn, void *ctx, STRBUF *why);
 int     rulesdb_evtypes_each(RULESDB *, MDB_txn *, RDB_EVTYPE_FN fn, void *ctx, STRBUF *why);
 
