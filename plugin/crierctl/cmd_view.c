@@ -27,6 +27,7 @@ typedef struct query {
     int     muted;			/* -1 any, 0 active, 1 muted */
     char  **where;			/* K=V, NULL-ended */
     size_t  nwhere;
+    STRV    titled;			/* event types whose title holds text */
 } QUERY;
 
 typedef struct viewlist {
@@ -229,13 +230,14 @@ static int view_has_value(const RDB_VIEW *v, const char *filter, const char *val
 }
 
 /* view_has_text - free text in the names and values of a view */
-static int view_has_text(const RDB_VIEW *v, const char *text)
+static int view_has_text(const QUERY *q, const RDB_VIEW *v, const char *text)
 {
     UNPACK  u = v->condbuf;
     const char *f;
     size_t  i, j, n;
 
     if (str_casestr(v->notif, text) || str_casestr(v->event, text)
+	|| strv_find_case(&q->titled, v->event) >= 0
 	|| str_casestr(v->user, text) || str_casestr(v->profile, text))
 	return (1);
     for (i = 0; i < v->nconds && rulesdb_cond_next(&u, &f, &n) == 0; i++)
@@ -255,7 +257,7 @@ static int query_holds(const QUERY *q, const RDB_VIEW *v)
 	|| (q->profile && str_casecmp(q->profile, v->profile) != 0)
 	|| (q->kind && q->kind != v->kind)
 	|| (q->muted >= 0 && q->muted != (v->muted != RDB_ACTIVE))
-	|| (q->text && !view_has_text(v, q->text)))
+	|| (q->text && !view_has_text(q, v, q->text)))
 	return (0);
     for (i = 0; i < q->nwhere; i++) {
 	char   *eq = strchr(q->where[i], '=');
@@ -269,6 +271,16 @@ static int query_holds(const QUERY *q, const RDB_VIEW *v)
 	    return (0);
     }
     return (1);
+}
+
+/* titled_each - note the event types whose title holds the free text */
+static int titled_each(const RDB_EVTYPE *et, void *ctx)
+{
+    QUERY  *q = ctx;
+
+    if (str_casestr(et->title, q->text))
+	strv_add(&q->titled, et->name);
+    return (0);
 }
 
 typedef struct search_ctx {
@@ -369,10 +381,12 @@ int     cmd_search(CTL *ctl, int argc, char **argv)
 	rc = CTL_REFUSED;
 	goto done;
     }
-    if (q.user && (rc = user_views(ctl, rdb, txn, q.user, &all)) == CTL_OK)
+    if (q.text && rulesdb_evtypes_each(rdb, txn, titled_each, &q, &why) < 0)
+	rc = ctl_refuse(ctl, "%s", sb_str(&why));
+    if (rc == CTL_OK && q.user && (rc = user_views(ctl, rdb, txn, q.user, &all)) == CTL_OK)
 	for (i = 0; i < all.len; i++)
 	    (void) search_each(&all.v[i], &sc);
-    if (!q.user && rulesdb_views_each(rdb, txn, search_each, &sc, &why) < 0)
+    if (rc == CTL_OK && !q.user && rulesdb_views_each(rdb, txn, search_each, &sc, &why) < 0)
 	rc = ctl_refuse(ctl, "%s", sb_str(&why));
     if (rc == CTL_OK)
 	search_print(&found, json);
@@ -381,6 +395,7 @@ done:
     free(all.v);
     free(found.v);
     free(q.where);
+    strv_free(&q.titled);
     free(event);
     sb_free(&why);
     return (rc);

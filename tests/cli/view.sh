@@ -45,6 +45,7 @@ m=$(count --muted); a=$(count --active); all=$(count)
 [ "$(count --frequency weekly --user sam@studio.example)" -ge 1 ] || fail "search --frequency"
 [ "$(count german)" = 1 ] || fail "free text 'german'"
 [ "$(count GERMAN --kind default)" = 0 ] || fail "free text and kind"
+[ "$(count "qc failed")" = "$(count --event qc_failed)" ] || fail "free text in event type titles"
 expect_exit 0 ctl search --event redelivery_requested
 expect_in "$T/out" "notifications found"
 expect_exit 2 ctl search --kind sometimes
