@@ -10,7 +10,8 @@ set -eu
 cd "$(dirname "$0")/.."
 top=$(pwd)
 DEPS="build-essential autoconf automake libtool pkg-config libconfig-dev liblmdb-dev
-libical-dev libmilter-dev libgmime-3.0-dev libjansson-dev"
+libical-dev libmilter-dev libgmime-3.0-dev libjansson-dev libsodium-dev
+libcurl4-openssl-dev"
 missing=""
 for p in $DEPS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

@@ -12,7 +12,8 @@ cd "$(dirname "$0")/.."
 top=$(pwd)
 
 DEPS="build-essential autoconf automake libtool pkg-config libconfig-dev liblmdb-dev
-lmdb-utils libical-dev libmilter-dev libgmime-3.0-dev libjansson-dev jq
+lmdb-utils libical-dev libmilter-dev libgmime-3.0-dev libjansson-dev libsodium-dev
+libcurl4-openssl-dev jq
 clang libclang-rt-14-dev"
 
 install_deps() {

@@ -13,19 +13,36 @@
 #include "conf.h"
 #include "mem.h"
 
-/* The configuration table: name, default, where it goes. */
+#define CONF_STR	0
+#define CONF_INT	1
+
+/* The configuration table: name, type, default, where it goes. */
 static const struct conf_key {
     const char *name;
+    int     type;
     const char *def;
     size_t  offset;
 } conf_keys[] = {
-    {"rules_dir", CRIER_CONFDIR "/rules.d", offsetof(CONF, rules_dir)},
-    {"state_dir", CRIER_STATEDIR, offsetof(CONF, state_dir)},
-    {"default_timezone", "UTC", offsetof(CONF, default_timezone)},
-    {NULL, NULL, 0},
+    {"rules_dir", CONF_STR, CRIER_CONFDIR "/rules.d", offsetof(CONF, rules_dir)},
+    {"state_dir", CONF_STR, CRIER_STATEDIR, offsetof(CONF, state_dir)},
+    {"default_timezone", CONF_STR, "UTC", offsetof(CONF, default_timezone)},
+    {"milter_socket", CONF_STR, "unix:" CRIER_RUNDIR "/milter", offsetof(CONF, milter_socket)},
+    {"policy_socket", CONF_STR, "unix:" CRIER_RUNDIR "/policy", offsetof(CONF, policy_socket)},
+    {"events_address", CONF_STR, "events@localhost", offsetof(CONF, events_address)},
+    {"request_address", CONF_STR, "crier-request@localhost", offsetof(CONF, request_address)},
+    {"sender_address", CONF_STR, "crier@localhost", offsetof(CONF, sender_address)},
+    {"archive_address", CONF_STR, "", offsetof(CONF, archive_address)},
+    {"token_key_file", CONF_STR, CRIER_CONFDIR "/token.key", offsetof(CONF, token_key_file)},
+    {"reinject", CONF_STR, "smtp:127.0.0.1:10026", offsetof(CONF, reinject)},
+    {"user", CONF_STR, "crier", offsetof(CONF, user)},
+    {"pid_file", CONF_STR, CRIER_RUNDIR "/crierd.pid", offsetof(CONF, pid_file)},
+    {"log_level", CONF_STR, "info", offsetof(CONF, log_level)},
+    {"max_event_size", CONF_INT, "1048576", offsetof(CONF, max_event_size)},
+    {NULL, 0, NULL, 0},
 };
 
 #define CONF_SLOT(cf, k) ((char **) ((char *) (cf) + (k)->offset))
+#define CONF_INTP(cf, k) ((long *) ((char *) (cf) + (k)->offset))
 
 void    conf_set(char **slot, const char *value)
 {
@@ -39,7 +56,10 @@ void    conf_defaults(CONF *cf)
 
     memset(cf, 0, sizeof(*cf));
     for (k = conf_keys; k->name; k++)
-	conf_set(CONF_SLOT(cf, k), k->def);
+	if (k->type == CONF_INT)
+	    *CONF_INTP(cf, k) = atol(k->def);
+	else
+	    conf_set(CONF_SLOT(cf, k), k->def);
 }
 
 /* conf_setting - one top-level setting against the table */
@@ -57,8 +77,17 @@ static int conf_setting(CONF *cf, const char *path, const config_setting_t *s, S
 		  (int) config_setting_source_line(s), name);
 	return (-1);
     }
-    if ((v = config_setting_get_string(s)) == NULL || *v == 0) {
-	sb_printf(why, "%s:%d: '%s' must be a non-empty string", path,
+    if (k->type == CONF_INT) {
+	if (config_setting_type(s) != CONFIG_TYPE_INT || config_setting_get_int(s) <= 0) {
+	    sb_printf(why, "%s:%d: '%s' must be a positive number", path,
+		      (int) config_setting_source_line(s), name);
+	    return (-1);
+	}
+	*CONF_INTP(cf, k) = config_setting_get_int(s);
+	return (0);
+    }
+    if ((v = config_setting_get_string(s)) == NULL) {
+	sb_printf(why, "%s:%d: '%s' must be a string", path,
 		  (int) config_setting_source_line(s), name);
 	return (-1);
     }
@@ -100,5 +129,63 @@ void    conf_free(CONF *cf)
     const struct conf_key *k;
 
     for (k = conf_keys; k->name; k++)
-	conf_set(CONF_SLOT(cf, k), NULL);
+	if (k->type == CONF_STR)
+	    conf_set(CONF_SLOT(cf, k), NULL);
+}
+
+/* conf_copy - a deep copy, for a reload that swaps whole configurations */
+void    conf_copy(CONF *dst, const CONF *src)
+{
+    const struct conf_key *k;
+
+    memset(dst, 0, sizeof(*dst));
+    for (k = conf_keys; k->name; k++)
+	if (k->type == CONF_INT)
+	    *CONF_INTP(dst, k) = *CONF_INTP(src, k);
+	else
+	    conf_set(CONF_SLOT(dst, k), *CONF_SLOT(src, k));
+}
+
+/* conf_address_ok - local@domain without white space, or empty when optional */
+static int conf_address_ok(const char *a, int optional)
+{
+    const char *at = strrchr(a, '@');
+
+    if (*a == 0)
+	return (optional);
+    return (at && at != a && at[1] && strpbrk(a, " \t\r\n<>\"") == NULL);
+}
+
+/*
+ * conf_check - what crierd needs beyond syntax: addresses that are
+ * addresses, a known log level, a reinject method it can use.
+ */
+int     conf_check(const CONF *cf, STRBUF *why)
+{
+    static const char *const levels[] = {"debug", "info", "warning", "error", 0};
+    const char *const *l;
+
+    if (!conf_address_ok(cf->events_address, 0) || !conf_address_ok(cf->request_address, 0)
+	|| !conf_address_ok(cf->sender_address, 0) || !conf_address_ok(cf->archive_address, 1)) {
+	sb_puts(why, "events_address, request_address and sender_address must be "
+		"local@domain (archive_address too, when set)");
+	return (-1);
+    }
+    for (l = levels; *l && strcmp(*l, cf->log_level) != 0; l++)
+	 /* void */ ;
+    if (*l == NULL) {
+	sb_printf(why, "log_level \"%s\": use debug, info, warning or error", cf->log_level);
+	return (-1);
+    }
+    if (strncmp(cf->reinject, "smtp:", 5) != 0 && strncmp(cf->reinject, "sendmail:", 9) != 0) {
+	sb_printf(why, "reinject \"%s\": use smtp:HOST:PORT or sendmail:PATH", cf->reinject);
+	return (-1);
+    }
+    if (strncmp(cf->milter_socket, "unix:", 5) != 0 && strncmp(cf->milter_socket, "inet:", 5) != 0
+	&& strncmp(cf->milter_socket, "local:", 6) != 0) {
+	sb_printf(why, "milter_socket \"%s\": use unix:/path or inet:port@host",
+		  cf->milter_socket);
+	return (-1);
+    }
+    return (0);
 }

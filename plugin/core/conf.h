@@ -3,7 +3,7 @@
  *
  * One table holds every key with its type and default (conf.c); an unknown
  * key or a wrong type is an error with file and line. crierd and crierctl
- * read the same file.
+ * read the same file; crier.conf(5) documents each key.
  */
 #ifndef CRIER_CONF_H
 #define CRIER_CONF_H
@@ -14,13 +14,27 @@ typedef struct conf {
     char   *rules_dir;			/* rules.d */
     char   *state_dir;			/* LMDB files */
     char   *default_timezone;		/* for users without one */
+    char   *milter_socket;		/* libmilter syntax: unix:/path, inet:port@host */
+    char   *policy_socket;
+    char   *events_address;		/* where the portal sends events */
+    char   *request_address;		/* self-service commands */
+    char   *sender_address;		/* From: of notifications */
+    char   *archive_address;		/* optional copy of each event mail */
+    char   *token_key_file;		/* HMAC key for signed tokens */
+    char   *reinject;			/* smtp:HOST:PORT or sendmail:PATH */
+    char   *user;			/* to run as */
+    char   *pid_file;
+    char   *log_level;			/* debug, info, warning, error */
+    long    max_event_size;		/* bytes of an event mail */
 } CONF;
 
 #define CONF_DEFAULT_FILE	CRIER_CONFDIR "/crier.conf"
 
 void    conf_defaults(CONF *cf);
 int     conf_load(CONF *cf, const char *path, int must_exist, STRBUF *why);
+int     conf_check(const CONF *cf, STRBUF *why);
 void    conf_set(char **slot, const char *value);
 void    conf_free(CONF *cf);
+void    conf_copy(CONF *dst, const CONF *src);
 
 #endif

@@ -15,10 +15,7 @@
 
 enum { DB_META, DB_FREQS, DB_CATALOG, DB_USERS, DB_VIEWS, DB_INDEX, DB_COUNT };
 
-static const struct {
-    const char *name;
-    unsigned flags;
-} rdb_tables[DB_COUNT] = {
+static const STORE_TABLE rdb_tables[DB_COUNT] = {
     {"meta", 0},
     {"freqs", 0},
     {"catalog", 0},
@@ -32,24 +29,6 @@ struct rulesdb {
     MDB_dbi dbi[DB_COUNT];
 };
 
-/* rdb_open_tables - open (or create) every table in one transaction */
-static int rdb_open_tables(RULESDB *rdb, int writable, STRBUF *why)
-{
-    MDB_txn *txn;
-    int     i;
-
-    if (store_begin(rdb->st, !writable, &txn, why) < 0)
-	return (-1);
-    for (i = 0; i < DB_COUNT; i++)
-	if (store_dbi(rdb->st, txn, rdb_tables[i].name,
-		      rdb_tables[i].flags | (writable ? MDB_CREATE : 0),
-		      &rdb->dbi[i], why) < 0) {
-	    mdb_txn_abort(txn);
-	    return (-1);
-	}
-    return (writable ? store_commit(rdb->st, txn, why) : (mdb_txn_commit(txn), 0));
-}
-
 int     rulesdb_open(const char *state_dir, int writable, RULESDB **out, STRBUF *why)
 {
     RULESDB *rdb = xcalloc(1, sizeof(RULESDB));
@@ -58,13 +37,12 @@ int     rulesdb_open(const char *state_dir, int writable, RULESDB **out, STRBUF 
     int     rc;
 
     sb_printf(&path, "%s/%s", state_dir, RULESDB_FILE);
-    if (writable && mkdir(state_dir, 0750) < 0 && errno != EEXIST)
-	sb_printf(&err, "%s: cannot create the state directory: %s", state_dir,
-		  strerror(errno)), rc = -1;
+    if (writable && store_mkdir(state_dir, &err) < 0)
+	rc = -1;
     else
 	rc = store_open(path.s, writable ? 0 : STORE_RDONLY, &rdb->st, &err);
     if (rc == 0)
-	rc = rdb_open_tables(rdb, writable, &err);
+	rc = store_tables(rdb->st, writable, rdb_tables, DB_COUNT, rdb->dbi, &err);
     if (rc < 0) {
 	if (!writable)
 	    sb_printf(why, "no usable compiled rules (%s): run 'crierctl compile'", sb_str(&err));
@@ -130,33 +108,20 @@ int     rulesdb_commit(RULESDB *rdb, MDB_txn *txn, STRBUF *why)
 static int rdb_put(RULESDB *rdb, MDB_txn *txn, int db, const void *key, size_t klen,
 		           const STRBUF *val, unsigned flags, STRBUF *why)
 {
-    MDB_val k, v;
-    int     rc;
-
-    k.mv_data = (void *) key;
-    k.mv_size = klen;
-    v.mv_data = val->s;
-    v.mv_size = val->len;
-    if ((rc = mdb_put(txn, rdb->dbi[db], &k, &v, flags)) != 0)
-	store_fail(rdb->st, rc, rdb_tables[db].name, why);
-    return (rc);
+    return (store_put(rdb->st, txn, rdb->dbi[db], rdb_tables[db].name, key, klen, val->s,
+		      val->len, flags, why));
 }
 
 /* rdb_get - one record; 0 found, 1 absent, -1 error */
 static int rdb_get(RULESDB *rdb, MDB_txn *txn, int db, const void *key, size_t klen,
 		           UNPACK *u, STRBUF *why)
 {
-    MDB_val k, v;
-    int     rc;
+    MDB_val v;
+    int     rc = store_get(rdb->st, txn, rdb->dbi[db], rdb_tables[db].name, key, klen, &v, why);
 
-    k.mv_data = (void *) key;
-    k.mv_size = klen;
-    if ((rc = mdb_get(txn, rdb->dbi[db], &k, &v)) == MDB_NOTFOUND)
-	return (1);
-    if (rc != 0)
-	return (store_fail(rdb->st, rc, rdb_tables[db].name, why));
-    unpack_init(u, v.mv_data, v.mv_size);
-    return (0);
+    if (rc == 0)
+	unpack_init(u, v.mv_data, v.mv_size);
+    return (rc);
 }
 
 static void pack_strs(STRBUF *sb, char *const *v, size_t n)
@@ -388,16 +353,8 @@ void    rulesdb_index_key(STRBUF *key, const char *event, const char *partner, u
 int     rulesdb_put_index(RULESDB *rdb, MDB_txn *txn, const char *key, size_t keylen,
 			          const char *packed, size_t packedlen, STRBUF *why)
 {
-    MDB_val k, v;
-    int     rc;
-
-    k.mv_data = (void *) key;
-    k.mv_size = keylen;
-    v.mv_data = (void *) packed;
-    v.mv_size = packedlen;
-    if ((rc = mdb_put(txn, rdb->dbi[DB_INDEX], &k, &v, MDB_APPEND)) != 0)
-	store_fail(rdb->st, rc, "index", why);
-    return (rc);
+    return (store_put(rdb->st, txn, rdb->dbi[DB_INDEX], "index", key, keylen, packed,
+		      packedlen, MDB_APPEND, why));
 }
 
 int     rulesdb_put_meta(RULESDB *rdb, MDB_txn *txn, const RDB_META *m, STRBUF *why)

@@ -11,7 +11,7 @@
 #include "mem.h"
 #include "store.h"
 
-#define STORE_MAPSIZE	((size_t) 1 << 30)	/* first map size; grows */
+#define STORE_MAPSIZE	((size_t) 1 << 34)	/* 16 GiB of address space, not of disk */
 #define STORE_MAXREADERS 1024
 #define STORE_MAXDBS	32
 
@@ -135,4 +135,62 @@ int     store_dbi(STORE *st, MDB_txn *txn, const char *name, unsigned flags,
     store_fail(st, rc, what.s, why);
     sb_free(&what);
     return (-1);
+}
+
+/* store_tables - open every table of a schema in one transaction */
+int     store_tables(STORE *st, int writable, const STORE_TABLE *tables, int n,
+		             MDB_dbi *dbi, STRBUF *why)
+{
+    MDB_txn *txn;
+    int     i;
+
+    if (store_begin(st, !writable, &txn, why) < 0)
+	return (-1);
+    for (i = 0; i < n; i++)
+	if (store_dbi(st, txn, tables[i].name, tables[i].flags | (writable ? MDB_CREATE : 0),
+		      &dbi[i], why) < 0) {
+	    mdb_txn_abort(txn);
+	    return (-1);
+	}
+    return (store_commit(st, txn, why));	/* an abort would close the handles */
+}
+
+/* store_put - one record; returns the LMDB code (0 or an error, described) */
+int     store_put(STORE *st, MDB_txn *txn, MDB_dbi dbi, const char *table, const void *key,
+		          size_t klen, const void *val, size_t vlen, unsigned flags, STRBUF *why)
+{
+    MDB_val k, v;
+    int     rc;
+
+    k.mv_data = (void *) key;
+    k.mv_size = klen;
+    v.mv_data = (void *) val;
+    v.mv_size = vlen;
+    if ((rc = mdb_put(txn, dbi, &k, &v, flags)) != 0)
+	store_fail(st, rc, table, why);
+    return (rc);
+}
+
+/* store_get - one record: 0 found, 1 absent, -1 error (described) */
+int     store_get(STORE *st, MDB_txn *txn, MDB_dbi dbi, const char *table, const void *key,
+		          size_t klen, MDB_val *val, STRBUF *why)
+{
+    MDB_val k;
+    int     rc;
+
+    k.mv_data = (void *) key;
+    k.mv_size = klen;
+    if ((rc = mdb_get(txn, dbi, &k, val)) == MDB_NOTFOUND)
+	return (1);
+    return (rc ? store_fail(st, rc, table, why) : 0);
+}
+
+/* store_mkdir - the state directory, created (not its parents) when missing */
+int     store_mkdir(const char *dir, STRBUF *why)
+{
+    if (mkdir(dir, 0750) < 0 && errno != EEXIST) {
+	sb_printf(why, "%s: cannot create the state directory: %s", dir, strerror(errno));
+	return (-1);
+    }
+    return (0);
 }

@@ -27,4 +27,18 @@ int     store_dbi(STORE *st, MDB_txn *txn, const char *name, unsigned flags,
 int     store_fail(STORE *st, int rc, const char *what, STRBUF *why);
 int     store_grow(STORE *st, STRBUF *why);
 
+/* A schema's tables: opened (and created when writable) in one go. */
+typedef struct store_table {
+    const char *name;
+    unsigned flags;			/* MDB_INTEGERKEY, ... */
+} STORE_TABLE;
+
+int     store_tables(STORE *st, int writable, const STORE_TABLE *tables, int n,
+			     MDB_dbi *dbi, STRBUF *why);
+int     store_put(STORE *st, MDB_txn *txn, MDB_dbi dbi, const char *table, const void *key,
+		          size_t klen, const void *val, size_t vlen, unsigned flags, STRBUF *why);
+int     store_get(STORE *st, MDB_txn *txn, MDB_dbi dbi, const char *table, const void *key,
+		          size_t klen, MDB_val *val, STRBUF *why);
+int     store_mkdir(const char *dir, STRBUF *why);
+
 #endif

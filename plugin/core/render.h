@@ -1,0 +1,42 @@
+/*
+ * render.h - the mail crier writes: one notification message.
+ *
+ * Pure: everything the message shows comes in RENDER_IN (the caller signs
+ * tokens, picks the Message-ID and the date), so a golden file pins the
+ * output. GMime composes the message: RFC 2047 for non-ASCII headers,
+ * quoted-printable UTF-8 for the body, CRLF line ends for SMTP.
+ */
+#ifndef CRIER_RENDER_H
+#define CRIER_RENDER_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "event.h"
+#include "strbuf.h"
+
+typedef struct render_notif {
+    const char *id;			/* PROFILE/NAME or NAME */
+    int     kind;			/* 'd' default, 'c' custom */
+    const char *frequency;
+    const char *where;			/* the conditions, for people */
+    const char *mute_token;		/* signed, mutes exactly this one */
+} RENDER_NOTIF;
+
+typedef struct render_in {
+    const EVENT *ev;
+    const char *event_title;		/* from the catalog */
+    const char *recipient;
+    const char *sender;			/* From: */
+    const char *request_address;	/* where mute links point */
+    const char *message_id;		/* without <> */
+    time_t  date;
+    const RENDER_NOTIF *notifs;
+    size_t  nnotifs;
+} RENDER_IN;
+
+int     render_notification(const RENDER_IN *in, STRBUF *out, STRBUF *why);
+void    render_message_id(const char *event_id, const char *recipient, const char *frequency,
+			          const char *sender, STRBUF *out);
+
+#endif

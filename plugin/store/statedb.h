@@ -1,0 +1,66 @@
+/*
+ * statedb.h - what crierd keeps: events, the outbox, digest items, requests.
+ *
+ * STATE_DIR/state.lmdb, written by crierd only. An accepted event and
+ * everything it causes are committed in one transaction before Postfix
+ * hears 250, so a crash loses nothing that was accepted; an Event-Id seen
+ * before causes nothing new.
+ *
+ * Databases:
+ *   meta      "seq" -> the next sequence number
+ *   events    Event-Id -> received time, queue id, the event's fields
+ *   outbox    seq (8 bytes, big-endian) -> a rendered notification, ready
+ *             for Postfix, with its attempts and next try
+ *   digests   lower-cased recipient NUL frequency NUL seq -> an item for
+ *             that recipient's next digest
+ *   requests  seq -> a mail to the request address, kept for self-service
+ *   dead      seq -> an outbox entry Postfix refused for good
+ */
+#ifndef CRIER_STATEDB_H
+#define CRIER_STATEDB_H
+
+#include <lmdb.h>
+#include <stdint.h>
+
+#include "strbuf.h"
+
+#define STATEDB_FILE	"state.lmdb"
+
+typedef struct statedb STATEDB;
+
+typedef struct sdb_out {
+    uint64_t seq;			/* reading */
+    const char *recipient;
+    const char *message_id;
+    const char *msg;			/* the whole message, CRLF */
+    size_t  msglen;
+    unsigned attempts;
+    uint64_t next_try;			/* time_t; 0: at once */
+} SDB_OUT;
+
+typedef struct sdb_item {
+    const char *recipient;
+    const char *frequency;
+    const char *event_id;
+    char  *const *notifs;
+    size_t  nnotifs;
+} SDB_ITEM;
+
+int     statedb_open(const char *state_dir, STATEDB **out, STRBUF *why);
+void    statedb_close(STATEDB *sdb);
+int     statedb_read(STATEDB *sdb, MDB_txn **txn, STRBUF *why);
+
+int     statedb_accept(STATEDB *sdb, const char *event_id, const STRBUF *event_rec,
+		               const SDB_OUT *out, size_t nout, const SDB_ITEM *items,
+		               size_t nitems, int *dup, STRBUF *why);
+int     statedb_request(STATEDB *sdb, const char *qid, const char *msg, size_t len,
+			        STRBUF *why);
+
+int     statedb_outbox_next(STATEDB *sdb, MDB_txn *txn, uint64_t from, SDB_OUT *out,
+			            STRBUF *why);
+int     statedb_outbox_done(STATEDB *sdb, uint64_t seq, STRBUF *why);
+int     statedb_outbox_defer(STATEDB *sdb, const SDB_OUT *o, STRBUF *why);
+int     statedb_outbox_dead(STATEDB *sdb, uint64_t seq, STRBUF *why);
+int     statedb_count(STATEDB *sdb, const char *table, size_t *n, STRBUF *why);
+
+#endif

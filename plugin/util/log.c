@@ -1,0 +1,59 @@
+/*
+ * log.c - syslog, facility mail (see log.h).
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "log.h"
+
+static volatile int log_level = LOG_LVL_INFO;
+
+void    log_init(const char *ident, int to_stderr)
+{
+    openlog(ident, LOG_PID | LOG_NDELAY | (to_stderr ? LOG_PERROR : 0), LOG_MAIL);
+}
+
+/* log_level_parse - debug, info, warning, error; -1 for anything else */
+int     log_level_parse(const char *name)
+{
+    static const char *const names[] = {"debug", "info", "warning", "error"};
+    int     i;
+
+    for (i = 0; i < 4; i++)
+	if (strcmp(names[i], name) == 0)
+	    return (i);
+    return (-1);
+}
+
+void    log_set_level(int level)
+{
+    log_level = level;
+}
+
+static void log_v(int level, int prio, const char *tag, const char *fmt, va_list ap)
+{
+    char    buf[2048];
+
+    if (level < log_level)
+	return;
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    syslog(prio, "%s%s", tag, buf);
+}
+
+#define LOG_FN(name, level, prio, tag) \
+    void name(const char *fmt, ...) \
+    { \
+	va_list ap; \
+	va_start(ap, fmt); \
+	log_v(level, prio, tag, fmt, ap); \
+	va_end(ap); \
+    }
+
+LOG_FN(msg_debug, LOG_LVL_DEBUG, LOG_DEBUG, "")
+LOG_FN(msg_info, LOG_LVL_INFO, LOG_INFO, "")
+LOG_FN(msg_warn, LOG_LVL_WARNING, LOG_WARNING, "warning: ")
+LOG_FN(msg_error, LOG_LVL_ERROR, LOG_ERR, "error: ")
