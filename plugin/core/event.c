@@ -15,6 +15,7 @@
 
 #include "event.h"
 #include "mem.h"
+#include "pack.h"
 #include "strutil.h"
 
 typedef struct line {
@@ -216,4 +217,18 @@ void    event_free(EVENT *ev)
     }
     free(ev->fields);
     free(ev);
+}
+
+/* event_pack - the record kept for an accepted event: when, queue id, fields */
+void    event_pack(const EVENT *ev, const char *qid, long received, STRBUF *out)
+{
+    size_t  i;
+
+    pack_u64(out, (uint64_t) received);
+    pack_str(out, qid ? qid : "");
+    pack_u64(out, ev->nfields);
+    for (i = 0; i < ev->nfields; i++) {
+	pack_str(out, ev->fields[i].name);
+	pack_str(out, ev->fields[i].value);
+    }
 }

@@ -107,6 +107,24 @@ static void render_body(const RENDER_IN *in, STRBUF *b)
     sb_printf(b, "\nEvent-Id: %s\n", in->ev->id);
 }
 
+/*
+ * set_raw - a header whose value must reach the reader as it is (a URL in
+ * angle brackets): GMime would otherwise RFC 2047-encode a long one. The
+ * caller guarantees printable ASCII without CR or LF.
+ */
+static void set_raw(GMimeObject *m, const char *name, const char *value)
+{
+    GMimeHeader *h;
+    STRBUF  raw = STRBUF_INIT;
+
+    g_mime_object_set_header(m, name, value, NULL);
+    h = g_mime_header_list_get_header(g_mime_object_get_header_list(m), name);
+    sb_printf(&raw, " %s\n", value);
+    if (h)
+	g_mime_header_set_raw_value(h, raw.s);
+    sb_free(&raw);
+}
+
 /* render_headers - the headers besides From, To, Subject, Date, Message-ID */
 static void render_headers(GMimeObject *m, const RENDER_IN *in)
 {
@@ -116,12 +134,12 @@ static void render_headers(GMimeObject *m, const RENDER_IN *in)
     g_mime_object_set_header(m, "Auto-Submitted", "auto-generated", NULL);
     g_mime_object_set_header(m, "Precedence", "bulk", NULL);
     render_list_id(in->notifs[0].id, in->sender, &sb);
-    g_mime_object_set_header(m, "List-Id", sb.s, NULL);
+    set_raw(m, "List-Id", sb.s);
     sb_reset(&sb);
     sb_putc(&sb, '<');
     render_mute_link(in, &in->notifs[0], &sb);
     sb_putc(&sb, '>');
-    g_mime_object_set_header(m, "List-Unsubscribe", sb.s, NULL);
+    set_raw(m, "List-Unsubscribe", sb.s);
     g_mime_object_set_header(m, "X-Crier-Event", in->ev->id, NULL);
     sb_reset(&sb);
     for (i = 0; i < in->nnotifs; i++)
@@ -137,6 +155,20 @@ static void render_subject(const RENDER_IN *in, STRBUF *sb)
 
     sb_printf(sb, "%s%s%s (%s)", in->event_title, title ? ": " : "", title ? title : "",
 	      in->ev->partner);
+}
+
+/* render_text_part - UTF-8 as it is (set_text would pick Latin-1 when it can) */
+static GMimeTextPart *render_text_part(const STRBUF *text)
+{
+    GMimeTextPart *body = g_mime_text_part_new_with_subtype("plain");
+    GMimeStream *st = g_mime_stream_mem_new_with_buffer(text->s, text->len);
+    GMimeDataWrapper *dw = g_mime_data_wrapper_new_with_stream(st, GMIME_CONTENT_ENCODING_DEFAULT);
+
+    g_mime_part_set_content(GMIME_PART(body), dw);
+    g_mime_text_part_set_charset(body, "utf-8");
+    g_object_unref(dw);
+    g_object_unref(st);
+    return (body);
 }
 
 int     render_notification(const RENDER_IN *in, STRBUF *out, STRBUF *why)
@@ -164,9 +196,7 @@ int     render_notification(const RENDER_IN *in, STRBUF *out, STRBUF *why)
     g_mime_message_set_message_id(m, in->message_id);
     render_headers(GMIME_OBJECT(m), in);
     render_body(in, &text);
-    body = g_mime_text_part_new_with_subtype("plain");
-    g_mime_text_part_set_text(body, text.s);
-    g_mime_text_part_set_charset(body, "utf-8");
+    body = render_text_part(&text);
     g_mime_part_set_content_encoding(GMIME_PART(body), GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE);
     g_mime_message_set_mime_part(m, GMIME_OBJECT(body));
     g_object_unref(body);

@@ -94,28 +94,17 @@ json_t *out_view_json(const RDB_VIEW *v, const char *event_title)
     return (o);
 }
 
-/* out_where_text - "source_type = Video, Audio; language = de" */
-static void out_where_text(const RDB_VIEW *v)
-{
-    UNPACK  u = v->condbuf;
-    const char *filter;
-    size_t  i, j, n;
-
-    for (i = 0; i < v->nconds && rulesdb_cond_next(&u, &filter, &n) == 0; i++) {
-	printf("%s%s =", i ? "; " : "", filter);
-	for (j = 0; j < n; j++)
-	    printf("%s %s", j ? "," : "", unpack_str(&u));
-    }
-}
-
 /* out_view_text - one line: [kind] id  event where ...  (state) */
 void    out_view_text(const RDB_VIEW *v, int with_user)
 {
+    STRBUF  where = STRBUF_INIT;
+
     if (with_user)
 	printf("%s  ", v->user);
-    printf("[%s] %s  %s  %s  where ", v->kind == 'd' ? "default" : "custom ", v->notif,
-	   v->event, v->frequency);
-    out_where_text(v);
+    rulesdb_view_where(v, &where);
+    printf("[%s] %s  %s  %s  where %s", v->kind == 'd' ? "default" : "custom ", v->notif,
+	   v->event, v->frequency, sb_str(&where));
+    sb_free(&where);
     if (v->muted != RDB_ACTIVE)
 	printf("  (%s)", out_muted(v->muted));
     putchar('\n');

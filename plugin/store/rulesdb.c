@@ -523,3 +523,17 @@ int     rulesdb_evtypes_each(RULESDB *rdb, MDB_txn *txn, RDB_EVTYPE_FN fn, void 
 
     return (rdb_scan(rdb, txn, DB_CATALOG, rdb_each_evtype, &s, why));
 }
+
+/* rulesdb_view_where - a view's conditions for people: "a = x, y; b = z" */
+void    rulesdb_view_where(const RDB_VIEW *v, STRBUF *out)
+{
+    UNPACK  u = v->condbuf;
+    const char *filter;
+    size_t  i, j, n;
+
+    for (i = 0; i < v->nconds && rulesdb_cond_next(&u, &filter, &n) == 0; i++) {
+	sb_printf(out, "%s%s =", i ? "; " : "", filter);
+	for (j = 0; j < n; j++)
+	    sb_printf(out, "%s %s", j ? "," : "", unpack_str(&u));
+    }
+}

@@ -123,6 +123,7 @@ int     rulesdb_get_evtype(RULESDB *, MDB_txn *, const char *name, RDB_EVTYPE *,
 int     rulesdb_get_user(RULESDB *, MDB_txn *, const char *address, RDB_USER *, STRBUF *why);
 int     rulesdb_get_view(RULESDB *, MDB_txn *, uint32_t id, RDB_VIEW *, STRBUF *why);
 int     rulesdb_cond_next(UNPACK *u, const char **filter, size_t *nvalues);
+void    rulesdb_view_where(const RDB_VIEW *v, STRBUF *out);
 
 typedef int (*RDB_VIEW_FN) (const RDB_VIEW *view, void *ctx);
 typedef int (*RDB_EVTYPE_FN) (const RDB_EVTYPE *et, void *ctx);

@@ -15,9 +15,13 @@
 # What the instance is:
 #   DIR/etc      config_directory: master.cf copied from /etc/postfix, main.cf built by pf_setup
 #   DIR/queue    queue_directory     DIR/data   data_directory (owned by postfix)
-#   DIR/mail     virtual_mailbox_base: mail for ANY local part of a domain in PF_DOMAINS
-#                lands in the Maildir DIR/mail/DOMAIN/LOCALPART/ (a "+extension" is
-#                dropped; local part and domain as Postfix passes them, i.e. lowercase)
+#   DIR/mail     mail for ANY local part of a domain in PF_DOMAINS (virtual mailbox
+#                domains) lands in the Maildir DIR/mail/DOMAIN/LOCALPART/ (lowercase,
+#                "+extension" dropped; Delivered-To keeps it). virtual(8) cannot do
+#                this (it refuses regexp substitution in virtual_mailbox_maps), so
+#                virtual_transport is a pipe(8) service running DIR/etc/deliver as
+#                nobody (uid 65534). Other local parts are rejected at RCPT with 550.
+#                DIR must not contain white space.
 #   DIR/maillog  the instance's log (no syslog needed)
 #   SMTP on 127.0.0.1:$PF_PORT (milters apply) and 127.0.0.1:$PF_REINJECT_PORT
 #   (receive_override_options=no_milters: for mail handed back by crier).
@@ -115,11 +119,26 @@ _pf_free_port() {
     return 1
 }
 
+# pf_postconf ARGS...: run `postconf -c $PF_DIR/etc ARGS` (e.g. -M, -P, -X, -e), then
+# backdate main.cf and master.cf. Use it (or pf_set) rather than plain postconf -c:
+# Postfix programs (postfix, postconf, each new daemon) re-read a main.cf that is less
+# than about 2 s old until it is older (dict_load_file suspects an edit in progress),
+# which made every `postfix reload` after a change take 2.5 s. postconf writes the
+# files atomically, so the old mtime is harmless. With no ARGS it only backdates
+# (call it after editing the files by other means).
+pf_postconf() {
+    local rc=0 t
+    if [ $# -gt 0 ]; then postconf -c "$PF_DIR/etc" "$@"; rc=$?; fi
+    t=$(($(date +%s) - 10))
+    touch -d "@$t" "$PF_DIR/etc/main.cf" "$PF_DIR/etc/master.cf" 2>/dev/null
+    return $rc
+}
+
 # _pf_procs: pids of this instance's Postfix processes (MAIL_CONFIG=$PF_DIR/etc in
 # their environment, executable under the Postfix daemon directory).
 _pf_procs() {
     local env pid exe daemon_dir
-    daemon_dir=$(postconf -h -c "$PF_DIR/etc" daemon_directory 2>/dev/null)
+    daemon_dir=$(postconf -dh daemon_directory 2>/dev/null)
     for env in /proc/[0-9]*/environ; do
         pid=${env#/proc/}; pid=${pid%/environ}
         [ "$pid" = $$ ] && continue
@@ -137,7 +156,7 @@ _pf_procs() {
 # PF_DIR PF_CONF PF_LOG PF_PORT PF_REINJECT_PORT. Installs the pf_cleanup EXIT trap
 # (kept in front of an existing EXIT trap) unless PF_NO_TRAP=1.
 pf_setup() {
-    local dir=${1:?usage: pf_setup DIR} d re old svc
+    local dir=${1:?usage: pf_setup DIR} d re old svc services
     if [ "$(id -u)" != 0 ]; then _pf_err "must run as root"; return 1; fi
     command -v postfix >/dev/null || { _pf_err "postfix is not installed"; return 1; }
     mkdir -p "$dir" || return 1
@@ -176,12 +195,15 @@ pf_setup() {
     : >"$dir/etc/main.cf"
     : >"$dir/maillog"
 
-    # Any local part (without +extension, no '/' and no leading '.') of any domain.
-    # Only consulted for virtual_mailbox_domains, so only PF_DOMAINS receive mail.
-    re='/^([^@+\/.][^@+\/]*)(\+[^@]*)?@([^@\/]+)$/ $3/$1/'
+    # Recipient validation (smtpd): any local part (no '/', no quotes, no leading '.') of a
+    # domain in PF_DOMAINS exists. The value is the Maildir path, for reference only:
+    # virtual(8) refuses regexp substitution ("regular expression substitution is not
+    # allowed"), so delivery goes through pipe(8) and $dir/etc/deliver instead.
+    re='/^([^@+\/."][^@+\/"]*)(\+[^@]*)?@([^@\/"]+)$/ $3/$1/'
     printf '%s\n' "$re" >"$dir/etc/vmailbox"
+    _pf_write_deliver "$dir" || return 1
 
-    postconf -c "$dir/etc" -e \
+    pf_postconf -e \
         "queue_directory=$dir/queue" \
         "data_directory=$dir/data" \
         "inet_interfaces=127.0.0.1" \
@@ -205,36 +227,63 @@ pf_setup() {
         "virtual_uid_maps=static:65534" \
         "virtual_gid_maps=static:65534" \
         "virtual_minimum_uid=1" \
+        "virtual_transport=e2emaildir" \
+        "e2emaildir_destination_recipient_limit=1" \
         "default_transport=error:crier e2e: no mail leaves this test instance" \
         "relay_transport=error:crier e2e: no mail leaves this test instance" \
         "milter_default_action=tempfail" \
         "smtpd_banner=\$myhostname ESMTP crier-e2e" \
         || return 1
     if postconf -d smtpd_forbid_bare_newline >/dev/null 2>&1; then
-        postconf -c "$dir/etc" -e smtpd_forbid_bare_newline=yes || return 1
+        pf_postconf -e smtpd_forbid_bare_newline=yes || return 1
     fi
 
     # master.cf: no port 25, no chroot (the private queue has no etc/ copies),
     # no pipe services for users that do not exist here, two loopback listeners.
-    postconf -c "$dir/etc" -MX smtp/inet
+    pf_postconf -MX smtp/inet
+    services=$(pf_postconf -M 2>/dev/null)
     for svc in maildrop uucp ifmail bsmtp scalemail-backend mailman; do
-        if postconf -c "$dir/etc" -M "$svc/unix" 2>/dev/null | grep -q .; then
-            postconf -c "$dir/etc" -MX "$svc/unix"
-        fi
+        case $'\n'$services in *$'\n'"$svc "*) pf_postconf -MX "$svc/unix" ;; esac
     done
-    postconf -c "$dir/etc" -F '*/*/chroot=n' || return 1
-    postconf -c "$dir/etc" -M "$PF_PORT/inet=127.0.0.1:$PF_PORT inet n - n - - smtpd" || return 1
-    postconf -c "$dir/etc" -M "$PF_REINJECT_PORT/inet=127.0.0.1:$PF_REINJECT_PORT inet n - n - - smtpd" || return 1
-    postconf -c "$dir/etc" -P "$PF_REINJECT_PORT/inet/receive_override_options=no_milters" \
-        "$PF_REINJECT_PORT/inet/syslog_name=${PF_SYSLOG_NAME:-postfix-crier-test-$PF_PORT}/reinject" \
+    pf_postconf -F '*/*/chroot=n' || return 1
+    pf_postconf -M "$PF_PORT/inet=127.0.0.1:$PF_PORT inet n - n - - smtpd" || return 1
+    pf_postconf -M "$PF_REINJECT_PORT/inet=127.0.0.1:$PF_REINJECT_PORT inet n - n - - smtpd" || return 1
+    pf_postconf -P "127.0.0.1:$PF_REINJECT_PORT/inet/receive_override_options=no_milters" \
+        "127.0.0.1:$PF_REINJECT_PORT/inet/syslog_name=${PF_SYSLOG_NAME:-postfix-crier-test-$PF_PORT}/reinject" \
         || return 1
+    # Maildir delivery for the virtual domains: one recipient per call, as nobody,
+    # with Delivered-To, X-Original-To and Return-Path like virtual(8) adds.
+    pf_postconf -M "e2emaildir/unix=e2emaildir unix - n n - - pipe flags=DORhu user=nobody argv=/bin/sh $dir/etc/deliver $dir/mail \${domain} \${user}" \
+        || return 1
+}
+
+# _pf_write_deliver DIR: write DIR/etc/deliver, the pipe(8) command that stores the
+# message on stdin in the Maildir BASE/DOMAIN/USER/ (tmp/ then rename to new/).
+# Exit 75 (EX_TEMPFAIL) makes Postfix retry, 67 (EX_NOUSER) bounces.
+_pf_write_deliver() {
+    cat >"$1/etc/deliver" <<'DELIVER'
+#!/bin/sh
+# deliver BASE DOMAIN USER < message  (run by pipe(8) as nobody)
+base=$1 domain=$2 user=$3
+case $domain/$user in
+    */*/*|.*|*/.*|/*|*/) echo "bad address $user@$domain"; exit 67 ;;
+esac
+md=$base/$domain/$user
+mkdir -p "$md/tmp" "$md/new" "$md/cur" 2>/dev/null || { echo "cannot create $md"; exit 75; }
+f=$(date +%s.%N).P$$.mx.crier.test
+if cat >"$md/tmp/$f" && mv "$md/tmp/$f" "$md/new/$f"; then exit 0; fi
+rm -f "$md/tmp/$f"
+echo "cannot write $md"
+exit 75
+DELIVER
+    chmod 755 "$1/etc/deliver"
 }
 
 # pf_set NAME=VALUE ...: set main.cf parameters of the private instance (postconf -e).
 # Call pf_reload afterwards if the instance is running.
 pf_set() {
     _pf_need_setup || return 1
-    postconf -c "$PF_DIR/etc" -e "$@"
+    pf_postconf -e "$@"
 }
 
 # pf_running: true if the instance's master process runs.
@@ -256,8 +305,19 @@ _pf_wait_listen() {
 # pf_start: start the instance and wait until both SMTP ports accept connections.
 pf_start() {
     _pf_need_setup || return 1
+    local p
+    # master's own fatal errors (such as a failed bind) reach neither the maillog nor
+    # stderr (postlogd is not up yet), so check the usual cause first.
+    for p in "$PF_PORT" "$PF_REINJECT_PORT"; do
+        if _pf_port_busy "$p"; then
+            _pf_err "port $p is already in use; cannot start Postfix"
+            return 1
+        fi
+    done
     if ! postfix -c "$PF_DIR/etc" start </dev/null >>"$PF_DIR/postfix.out" 2>&1; then
-        _pf_err "postfix start failed:"
+        _pf_err "postfix start failed (master's own errors are not logged; try" \
+            "'postfix -c $PF_DIR/etc start' on a terminal with KEEP=1):"
+        postfix -c "$PF_DIR/etc" check </dev/null >>"$PF_DIR/postfix.out" 2>&1
         tail -n 20 "$PF_DIR/maillog" >&2
         return 1
     fi
@@ -273,16 +333,35 @@ pf_start() {
 # new SMTP connection after pf_reload sees the new settings.
 pf_reload() {
     _pf_need_setup || return 1
-    local before i
+    local before i master old=() p alive
     before=$(grep -c 'master.*: reload ' "$PF_DIR/maillog")
+    master=$(sed -n '1s/ //gp' "$PF_DIR/queue/pid/master.pid" 2>/dev/null)
+    for p in $(_pf_procs); do
+        [ "$p" != "$master" ] && old+=("$p")
+    done
     postfix -c "$PF_DIR/etc" reload </dev/null >>"$PF_DIR/postfix.out" 2>&1 || {
         _pf_err "postfix reload failed"; tail -n 20 "$PF_DIR/maillog" >&2; return 1; }
     for ((i = 0; i < 200; i++)); do
-        [ "$(grep -c 'master.*: reload ' "$PF_DIR/maillog")" -gt "$before" ] && return 0
+        [ "$(grep -c 'master.*: reload ' "$PF_DIR/maillog")" -gt "$before" ] && break
+        sleep 0.02
+    done
+    if [ "$i" = 200 ]; then
+        _pf_err "no reload logged"
+        return 1
+    fi
+    # Idle daemons of the old generation (an smtpd with the old smtpd_milters, say)
+    # can still accept a connection for a moment after the reload: wait (up to 5 s)
+    # until they have exited. A process busy with a session that a test keeps open
+    # keeps running; after 5 s pf_reload returns anyway.
+    for ((i = 0; i < 100; i++)); do
+        alive=0
+        for p in "${old[@]}"; do
+            [ -d "/proc/$p" ] && { alive=1; break; }
+        done
+        [ "$alive" = 0 ] && return 0
         sleep 0.05
     done
-    _pf_err "no reload logged"
-    return 1
+    return 0
 }
 
 # pf_stop: stop the instance (postfix stop, then wait up to 5 s for all of its processes

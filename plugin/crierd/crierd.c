@@ -1,0 +1,458 @@
+/*
+ * crierd.c - the daemon: process setup, the supervisor, the worker.
+ *
+ * crierd [-c FILE] [-f] [-n]
+ *
+ * Start-up follows a fixed order: read the configuration, open the log,
+ * bind the milter socket, write the pid file, take the state lock, drop to
+ * the service user, compile rules.d, and only then open LMDB and serve.
+ *
+ * The process in the pid file is the supervisor. It owns SIGHUP (reload:
+ * read and check crier.conf, compile rules.d; on any error the running
+ * configuration and rules stay and the log says why; then SIGUSR1 tells
+ * the worker to take the new configuration) and SIGTERM (the worker
+ * finishes the messages in flight, then both exit). The worker is a child:
+ * libmilter's threads, the outbox thread, and a thread waiting for SIGUSR1.
+ * If the worker dies, the supervisor starts another on the same socket.
+ */
+#include "config.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <gmime/gmime.h>
+#include <grp.h>
+#include <libgen.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "compile.h"
+#include "crierd.h"
+#include "log.h"
+#include "mem.h"
+#include "rules.h"
+#include "schedule.h"
+
+#define LOCK_FILE	"crierd.lock"
+
+static void usage(FILE *fp)
+{
+    fprintf(fp, "usage: crierd [-c FILE] [-f] [-n]\n\n"
+	    "  -c FILE    configuration file (default %s)\n"
+	    "  -f         stay in the foreground, log to stderr as well\n"
+	    "  -n         check the configuration and rules.d, then exit\n"
+	    "  --help     this text\n  --version  the version\n\nSee crierd(8), crier.conf(5).\n",
+	    CONF_DEFAULT_FILE);
+}
+
+/* rules_build - check rules.d and compile it; every problem to the log */
+static int rules_build(const CONF *cf)
+{
+    DIAG   *d = diag_create();
+    RULES  *r = rules_load(cf->rules_dir, d);
+    COMPILE_STATS st;
+    STRBUF  why = STRBUF_INIT;
+    int     rc = -1;
+
+    (void) rules_check(r, d);
+    if (diag_errors(d) == 0 && compile_rules(r, cf->rules_dir, cf->state_dir, &st, &why) == 0) {
+	msg_info("rules: %s compiled: generation %llu, %zu users, %zu notifications",
+		 cf->rules_dir, (unsigned long long) st.generation, st.users, st.notifs);
+	rc = 0;
+    } else if (diag_errors(d) == 0)
+	msg_error("rules: %s; the rules in service are unchanged", why.s);
+    else
+	msg_error("rules: %s: %d error%s; the rules in service are unchanged: %s",
+		  cf->rules_dir, diag_errors(d), diag_errors(d) == 1 ? "" : "s", diag_first(d));
+    rules_free(r);
+    diag_free(d);
+    sb_free(&why);
+    return (rc);
+}
+
+/* make_dir - a run-time directory owned by the service user */
+static int make_dir(const char *path, uid_t uid, gid_t gid, STRBUF *why)
+{
+    if (mkdir(path, 0755) < 0 && errno != EEXIST) {
+	sb_printf(why, "cannot create %s: %s", path, strerror(errno));
+	return (-1);
+    }
+    if (getuid() == 0 && chown(path, uid, gid) < 0) {
+	sb_printf(why, "cannot chown %s: %s", path, strerror(errno));
+	return (-1);
+    }
+    return (0);
+}
+
+/* dir_of - the directory of a path (allocated) */
+static char *dir_of(const char *path)
+{
+    char   *copy = xstrdup(path);
+    char   *d = xstrdup(dirname(copy));
+
+    free(copy);
+    return (d);
+}
+
+typedef struct ident {
+    int     drop;			/* running as root: become uid/gid */
+    uid_t   uid;
+    gid_t   gid;
+} IDENT;
+
+/* ident_get - the service user, when crierd starts as root */
+static int ident_get(const CONF *cf, IDENT *id, STRBUF *why)
+{
+    struct passwd *pw;
+
+    memset(id, 0, sizeof(*id));
+    id->uid = getuid();
+    id->gid = getgid();
+    if (getuid() != 0)
+	return (0);
+    if ((pw = getpwnam(cf->user)) == NULL) {
+	sb_printf(why, "user \"%s\" does not exist: create it (useradd --system %s) "
+		  "or set user in crier.conf", cf->user, cf->user);
+	return (-1);
+    }
+    id->uid = pw->pw_uid;
+    id->gid = pw->pw_gid;
+    id->drop = pw->pw_uid != 0;
+    return (0);
+}
+
+/* own_state - the state directory and what is in it belong to the service user */
+static int own_state(const CONF *cf, const IDENT *id, STRBUF *why)
+{
+    static const char *const files[] = {"rules.lmdb", "rules.lmdb-lock", "state.lmdb",
+    "state.lmdb-lock", LOCK_FILE, 0};
+    const char *const *f;
+
+    if (make_dir(cf->state_dir, id->uid, id->gid, why) < 0)
+	return (-1);
+    for (f = files; getuid() == 0 && *f; f++) {
+	STRBUF  p = STRBUF_INIT;
+
+	sb_printf(&p, "%s/%s", cf->state_dir, *f);
+	if (chown(p.s, id->uid, id->gid) < 0 && errno != ENOENT)
+	    sb_printf(why, "cannot chown %s: %s", p.s, strerror(errno));
+	sb_free(&p);
+    }
+    return (why->len ? -1 : 0);
+}
+
+/* prepare_dirs - pid file and socket directories, and the state directory */
+static int prepare_dirs(const CONF *cf, const IDENT *id, STRBUF *why)
+{
+    char   *piddir = dir_of(cf->pid_file);
+    char   *sockdir = NULL;
+    int     rc = make_dir(piddir, id->uid, id->gid, why);
+
+    if (rc == 0 && strncmp(cf->milter_socket, "unix:", 5) == 0) {
+	sockdir = dir_of(cf->milter_socket + 5);
+	rc = make_dir(sockdir, id->uid, id->gid, why);
+    }
+    if (rc == 0)
+	rc = own_state(cf, id, why);
+    free(piddir);
+    free(sockdir);
+    return (rc);
+}
+
+static int drop_privileges(const IDENT *id, STRBUF *why)
+{
+    if (!id->drop)
+	return (0);
+    if (setgroups(0, NULL) < 0 || setgid(id->gid) < 0 || setuid(id->uid) < 0) {
+	sb_printf(why, "cannot drop privileges: %s", strerror(errno));
+	return (-1);
+    }
+    return (0);
+}
+
+/*
+ * take_lock - one crierd per state directory. flock() locks die with their
+ * holders, so a killed crierd never blocks its own restart.
+ */
+static int take_lock(const CONF *cf, STRBUF *why)
+{
+    STRBUF  path = STRBUF_INIT;
+    int     fd;
+
+    sb_printf(&path, "%s/%s", cf->state_dir, LOCK_FILE);
+    fd = open(path.s, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0) {
+	if (fd >= 0 && errno == EWOULDBLOCK)
+	    sb_printf(why, "another crierd is running on state_dir %s", cf->state_dir);
+	else
+	    sb_printf(why, "cannot lock %s: %s", path.s, strerror(errno));
+	sb_free(&path);
+	return (-1);
+    }
+    fcntl(fd, F_SETFD, 0);		/* the worker inherits the lock */
+    sb_free(&path);
+    return (fd);
+}
+
+static int write_pid(const char *path, STRBUF *why)
+{
+    FILE   *fp = fopen(path, "w");
+
+    if (fp == NULL || fprintf(fp, "%ld\n", (long) getpid()) < 0 || fclose(fp) != 0) {
+	sb_printf(why, "cannot write pid_file %s: %s", path, strerror(errno));
+	return (-1);
+    }
+    return (0);
+}
+
+static void daemonize(void)
+{
+    pid_t   pid = fork();
+    int     fd;
+
+    if (pid < 0) {
+	perror("crierd: fork");
+	exit(1);
+    }
+    if (pid > 0)
+	_exit(0);
+    setsid();
+    if ((fd = open("/dev/null", O_RDWR)) >= 0) {
+	dup2(fd, 0), dup2(fd, 1), dup2(fd, 2);
+	if (fd > 2)
+	    close(fd);
+    }
+}
+
+/* reload_main - the worker's SIGUSR1: take the configuration the supervisor checked */
+static void *reload_main(void *arg)
+{
+    sigset_t set;
+    int     sig;
+
+    (void) arg;
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR1);
+    while (sigwait(&set, &sig) == 0) {
+	STRBUF  why = STRBUF_INIT;
+	LIVE   *fresh = live_load(crierd.conf_file, 1, &why);
+
+	if (fresh == NULL)
+	    msg_error("reload: %s; keeping the running configuration", why.s);
+	else {
+	    live_swap(fresh);
+	    msg_info("reload: configuration %s in service", crierd.conf_file);
+	}
+	sb_free(&why);
+    }
+    return (NULL);
+}
+
+/* worker - open the stores, start the threads, serve until SIGTERM */
+static int worker(void)
+{
+    STRBUF  why = STRBUF_INIT;
+    LIVE   *lv = crierd.live;
+    pthread_t reloader;
+    sigset_t set;
+    int     rc;
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGCHLD);
+    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+    g_mime_init();
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    if (statedb_open(lv->conf.state_dir, &crierd.sdb, &why) < 0
+	|| rulesdb_open(lv->conf.state_dir, 0, &crierd.rdb, &why) < 0) {
+	msg_error("worker: %s", why.s);
+	return (1);
+    }
+    pthread_create(&reloader, NULL, reload_main, NULL);
+    if (outbox_start() != 0) {
+	msg_error("worker: cannot start the outbox thread");
+	return (1);
+    }
+    msg_info("worker: serving milter_socket %s", lv->conf.milter_socket);
+    rc = milter_run();
+    outbox_stop();
+    msg_info("worker: stopped");
+    statedb_close(crierd.sdb);
+    rulesdb_close(crierd.rdb);
+    sb_free(&why);
+    return (rc ? 1 : 0);
+}
+
+static pid_t spawn_worker(void)
+{
+    pid_t   pid = fork();
+
+    if (pid == 0)
+	_exit(worker());
+    if (pid < 0)
+	msg_error("cannot fork the worker: %s", strerror(errno));
+    return (pid);
+}
+
+/* supervise_reload - SIGHUP: check the new configuration, compile, tell the worker */
+static void supervise_reload(pid_t pid)
+{
+    STRBUF  why = STRBUF_INIT;
+    LIVE   *fresh = live_load(crierd.conf_file, 1, &why);
+
+    if (fresh == NULL) {
+	msg_error("reload: %s; keeping the running configuration and rules", why.s);
+	sb_free(&why);
+	return;
+    }
+    (void) rules_build(&fresh->conf);
+    live_swap(fresh);
+    if (pid > 0)
+	kill(pid, SIGUSR1);
+    sb_free(&why);
+}
+
+/* supervise - wait for signals; restart a worker that dies */
+static int supervise(sigset_t *set)
+{
+    pid_t   pid = 0, dead;
+    int     sig, status, stopping = 0;
+
+    for (;;) {
+	if (pid <= 0 && !stopping)
+	    pid = spawn_worker();
+	if (sigwait(set, &sig) != 0)
+	    continue;
+	if (sig == SIGHUP) {
+	    msg_info("SIGHUP: reloading");
+	    supervise_reload(pid);
+	} else if (sig == SIGTERM || sig == SIGINT) {
+	    msg_info("stopping");
+	    stopping = 1;
+	    if (pid > 0)
+		kill(pid, SIGTERM);
+	}
+	while ((dead = waitpid(-1, &status, WNOHANG)) > 0)
+	    if (dead == pid) {
+		pid = 0;
+		if (!stopping) {
+		    msg_error("worker %ld exited (status %d); starting another", (long) dead,
+			      WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status));
+		    sleep(1);
+		}
+	    }
+	if (stopping && pid <= 0)
+	    return (0);
+    }
+}
+
+/* check_only - crierd -n: the configuration, the key and rules.d */
+static int check_only(const LIVE *lv)
+{
+    DIAG   *d = diag_create();
+    RULES  *r = rules_load(lv->conf.rules_dir, d);
+    int     errors;
+
+    (void) rules_check(r, d);
+    diag_print(d, stderr);
+    errors = diag_errors(d);
+    if (errors == 0)
+	printf("crierd: %s and %s: ok\n", crierd.conf_file, lv->conf.rules_dir);
+    rules_free(r);
+    diag_free(d);
+    return (errors ? 1 : 0);
+}
+
+/* options - returns the action: 0 serve, 1 check, or -1 exit with *status */
+static int options(int argc, char **argv, int *fg, int *status)
+{
+    static const struct option longopts[] = {
+	{"help", no_argument, NULL, 'h'}, {"version", no_argument, NULL, 'V'},
+	{NULL, 0, NULL, 0}};
+    int     c, check = 0;
+
+    crierd.conf_file = CONF_DEFAULT_FILE;
+    while ((c = getopt_long(argc, argv, "c:fnhV", longopts, NULL)) != -1) {
+	switch (c) {
+	case 'c': crierd.conf_file = optarg; break;
+	case 'f': *fg = 1; break;
+	case 'n': check = 1; break;
+	case 'h': usage(stdout); *status = 0; return (-1);
+	case 'V': printf("crierd (%s) %s\n", PACKAGE_NAME, PACKAGE_VERSION);
+	    *status = 0; return (-1);
+	default: usage(stderr); *status = 2; return (-1);
+	}
+    }
+    if (optind < argc) {
+	usage(stderr);
+	*status = 2;
+	return (-1);
+    }
+    return (check);
+}
+
+/* start - everything before serving, in STYLE.md's order; -1 with why */
+static int start(int fg, sigset_t *set, STRBUF *why)
+{
+    const CONF *cf = &crierd.live->conf;
+    IDENT   id;
+
+    log_init("crierd", fg);
+    log_set_level(log_level_parse(cf->log_level));
+    if (ident_get(cf, &id, why) < 0 || prepare_dirs(cf, &id, why) < 0
+	|| milter_setup(cf, why) < 0)
+	return (-1);
+    if (!fg)
+	daemonize();
+    sigprocmask(SIG_BLOCK, set, NULL);
+    if (write_pid(cf->pid_file, why) < 0 || take_lock(cf, why) < 0
+	|| drop_privileges(&id, why) < 0)
+	return (-1);
+    if (rules_build(cf) < 0) {
+	RULESDB *rdb;
+
+	if (rulesdb_open(cf->state_dir, 0, &rdb, why) < 0)
+	    return (-1);
+	rulesdb_close(rdb);
+	msg_warn("serving the rules compiled before");
+    }
+    msg_info("started: milter_socket=%s state_dir=%s", cf->milter_socket, cf->state_dir);
+    return (0);
+}
+
+int     main(int argc, char **argv)
+{
+    STRBUF  why = STRBUF_INIT;
+    sigset_t set;
+    int     fg = 0, status = 0, action;
+
+    if ((action = options(argc, argv, &fg, &status)) < 0)
+	return (status);
+    sched_init();
+    signal(SIGPIPE, SIG_IGN);
+    if ((crierd.live = live_load(crierd.conf_file, 0, &why)) == NULL) {
+	fprintf(stderr, "crierd: %s\n", why.s);
+	return (1);
+    }
+    if (action == 1)
+	return (check_only(crierd.live));
+    sigemptyset(&set);
+    sigaddset(&set, SIGHUP), sigaddset(&set, SIGTERM), sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGCHLD), sigaddset(&set, SIGUSR1);
+    if (start(fg, &set, &why) < 0) {
+	msg_error("%s", why.s);
+	if (fg == 0)
+	    fprintf(stderr, "crierd: %s\n", why.s);
+	return (1);
+    }
+    status = supervise(&set);
+    unlink(crierd.live->conf.pid_file);
+    return (status);
+}

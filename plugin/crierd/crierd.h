@@ -1,0 +1,73 @@
+/*
+ * crierd.h - what the parts of the daemon share.
+ *
+ * crierd runs as two processes: a supervisor that owns the pid file and
+ * the signals an administrator sends (SIGHUP reloads, SIGTERM stops), and
+ * a worker that serves the milter and sends the outbox. libmilter takes
+ * SIGHUP to mean "stop", so the worker never sees it: the supervisor
+ * rebuilds and validates, then tells the worker with SIGUSR1.
+ */
+#ifndef CRIER_CRIERD_H
+#define CRIER_CRIERD_H
+
+#include <pthread.h>
+
+#include "conf.h"
+#include "rulesdb.h"
+#include "statedb.h"
+#include "strbuf.h"
+#include "token.h"
+
+/* The settings in service; swapped whole on reload, under the lock. */
+typedef struct live {
+    CONF    conf;
+    TOKEN_KEY key;
+} LIVE;
+
+typedef struct crierd {
+    pthread_rwlock_t lock;		/* guards live */
+    LIVE   *live;
+    const char *conf_file;
+    STATEDB *sdb;			/* the worker's, opened after the fork */
+    RULESDB *rdb;
+    pthread_mutex_t wake_lock;		/* the outbox sleeps on this */
+    pthread_cond_t wake;
+    volatile int stopping;
+} CRIERD;
+
+extern CRIERD crierd;
+
+/* live.c */
+LIVE   *live_load(const char *conf_file, int must_exist, STRBUF *why);
+void    live_free(LIVE *live);
+LIVE   *live_hold(void);
+void    live_release(void);
+void    live_swap(LIVE *fresh);
+
+/* milter.c */
+int     milter_setup(const CONF *conf, STRBUF *why);
+int     milter_run(void);
+
+/* intake.c */
+#define INTAKE_OK	0
+#define INTAKE_REFUSE	1		/* 5xx: the event cannot be used */
+#define INTAKE_DEFER	2		/* 4xx: try again later */
+int     intake_event(const char *qid, const char *msg, size_t len, STRBUF *reply);
+int     intake_request(const char *qid, const char *msg, size_t len, STRBUF *reply);
+
+/* outbox.c */
+int     outbox_start(void);
+void    outbox_stop(void);
+void    outbox_wake(void);
+
+/* reinject.c */
+#define REINJECT_OK	0
+#define REINJECT_TEMP	1
+#define REINJECT_PERM	2		/* refused for good */
+#define REINJECT_DOWN	3		/* Postfix cannot be reached */
+typedef struct reinject REINJECT;
+REINJECT *reinject_open(const char *method, const char *sender, STRBUF *why);
+int     reinject_send(REINJECT *ri, const char *rcpt, const char *msg, size_t len, STRBUF *why);
+void    reinject_close(REINJECT *ri);
+
+#endif

@@ -1,0 +1,247 @@
+/*
+ * intake.c - an event mail in, durable deliveries out.
+ *
+ * Parse the event, match it against the compiled rules, render each
+ * immediate notification and note each digest item, then commit the event
+ * and all of it in one transaction. The verdict says what Postfix should
+ * answer: 250 (stored, or a known Event-Id), 5xx with what is wrong with
+ * the event, or 4xx when it cannot be stored now. This module knows
+ * nothing of libmilter.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "crierd.h"
+#include "log.h"
+#include "match.h"
+#include "mem.h"
+#include "render.h"
+#include "strutil.h"
+
+typedef struct batch {
+    SDB_OUT *out;
+    size_t  nout;
+    SDB_ITEM *items;
+    size_t  nitems;
+    STRBUF *bufs;			/* messages and ids, owned */
+    size_t  nbufs;
+} BATCH;
+
+/* is_crier - crier's own addresses never receive notifications (no loops) */
+static int is_crier(const CONF *cf, const char *addr)
+{
+    return (str_casecmp(addr, cf->events_address) == 0
+	    || str_casecmp(addr, cf->request_address) == 0
+	    || str_casecmp(addr, cf->sender_address) == 0);
+}
+
+static STRBUF *batch_buf(BATCH *b, size_t cap)
+{
+    if (b->nbufs == 0)
+	b->bufs = xcalloc(cap, sizeof(STRBUF));
+    return (&b->bufs[b->nbufs++]);
+}
+
+static void batch_free(BATCH *b)
+{
+    size_t  i;
+
+    for (i = 0; i < b->nbufs; i++)
+	sb_free(&b->bufs[i]);
+    for (i = 0; i < b->nitems; i++)
+	free((void *) b->items[i].notifs);
+    free(b->bufs);
+    free(b->out);
+    free(b->items);
+}
+
+/* group_notifs - render input for the notifications of one group */
+static int group_notifs(const LIVE *lv, MDB_txn *txn, const MATCH_HIT *h, size_t n,
+			        RENDER_NOTIF *rn, STRBUF *bufs, STRBUF *why)
+{
+    RDB_VIEW v;
+    size_t  i;
+
+    for (i = 0; i < n; i++) {
+	if (rulesdb_get_view(crierd.rdb, txn, h[i].view, &v, why) != 0)
+	    return (-1);
+	rulesdb_view_where(&v, &bufs[2 * i]);
+	token_make(&lv->key, TOKEN_MUTE, h[i].recipient, h[i].notification, time(NULL),
+		   &bufs[2 * i + 1]);
+	rn[i].id = h[i].notification;
+	rn[i].kind = h[i].kind;
+	rn[i].frequency = h[i].frequency;
+	rn[i].where = bufs[2 * i].s;
+	rn[i].mute_token = bufs[2 * i + 1].s;
+    }
+    return (0);
+}
+
+/* render_group - one immediate notification message for one recipient */
+static int render_group(const LIVE *lv, MDB_txn *txn, const EVENT *ev, const MATCH *m,
+			        size_t from, size_t to, BATCH *b, STRBUF *why)
+{
+    size_t  n = to - from, i;
+    RENDER_NOTIF *rn = xcalloc(n, sizeof(RENDER_NOTIF));
+    STRBUF *tmp = xcalloc(2 * n, sizeof(STRBUF));
+    STRBUF *msg = batch_buf(b, 2 * m->nhits), *mid = batch_buf(b, 2 * m->nhits);
+    RENDER_IN in;
+    int     rc;
+
+    rc = group_notifs(lv, txn, &m->hits[from], n, rn, tmp, why);
+    render_message_id(ev->id, m->hits[from].recipient, m->hits[from].frequency,
+		      lv->conf.sender_address, mid);
+    memset(&in, 0, sizeof(in));
+    in.ev = ev;
+    in.event_title = m->title;
+    in.recipient = m->hits[from].recipient;
+    in.sender = lv->conf.sender_address;
+    in.request_address = lv->conf.request_address;
+    in.message_id = mid->s;
+    in.date = time(NULL);
+    in.notifs = rn;
+    in.nnotifs = n;
+    if (rc == 0 && (rc = render_notification(&in, msg, why)) == 0) {
+	SDB_OUT *o = &b->out[b->nout++];
+
+	o->recipient = m->hits[from].recipient;
+	o->message_id = mid->s;
+	o->msg = msg->s;
+	o->msglen = msg->len;
+    }
+    for (i = 0; i < 2 * n; i++)
+	sb_free(&tmp[i]);
+    free(tmp);
+    free(rn);
+    return (rc);
+}
+
+/* digest_group - one digest item for one recipient and frequency */
+static void digest_group(const EVENT *ev, const MATCH *m, size_t from, size_t to, BATCH *b)
+{
+    SDB_ITEM *it = &b->items[b->nitems++];
+    char  **ids = xcalloc(to - from + 1, sizeof(char *));
+    size_t  i;
+
+    for (i = from; i < to; i++)
+	ids[i - from] = m->hits[i].notification;
+    it->recipient = m->hits[from].recipient;
+    it->frequency = m->hits[from].frequency;
+    it->event_id = ev->id;
+    it->notifs = ids;
+    it->nnotifs = to - from;
+}
+
+/* is_immediate - a frequency without an RRULE sends at once */
+static int is_immediate(MDB_txn *txn, const char *freq)
+{
+    STRBUF  why = STRBUF_INIT;
+    const char *title, *rrule = "";
+    unsigned pos;
+
+    (void) rulesdb_get_freq(crierd.rdb, txn, freq, &title, &rrule, &pos, &why);
+    sb_free(&why);
+    return (*rrule == 0);
+}
+
+/* build - every message and digest item an event causes */
+static int build(const LIVE *lv, MDB_txn *txn, const EVENT *ev, const MATCH *m, BATCH *b,
+		         const char *qid, STRBUF *why)
+{
+    size_t  i, end;
+
+    b->out = xcalloc(m->nhits + 1, sizeof(SDB_OUT));
+    b->items = xcalloc(m->nhits + 1, sizeof(SDB_ITEM));
+    for (i = 0; i < m->nhits; i = end) {
+	end = match_group_end(m, i);
+	if (is_crier(&lv->conf, m->hits[i].recipient))
+	    msg_warn("%s: event=%s recipient=%s: crier's own address, skipped", qid, ev->id,
+		     m->hits[i].recipient);
+	else if (!is_immediate(txn, m->hits[i].frequency))
+	    digest_group(ev, m, i, end, b);
+	else if (render_group(lv, txn, ev, m, i, end, b, why) < 0)
+	    return (-1);
+    }
+    return (0);
+}
+
+/* store_event - match, build and commit; the verdict for Postfix */
+static int store_event(const EVENT *ev, const char *qid, STRBUF *reply)
+{
+    STRBUF  why = STRBUF_INIT, rec = STRBUF_INIT;
+    LIVE   *lv = live_hold();
+    BATCH   b;
+    MATCH  *m = NULL;
+    MDB_txn *txn = NULL;
+    int     rc, dup = 0, verdict = INTAKE_DEFER;
+
+    memset(&b, 0, sizeof(b));
+    if (rulesdb_read(crierd.rdb, &txn, &why) < 0)
+	sb_printf(reply, "4.3.0 crier cannot read its rules now: %s", sb_str(&why));
+    else if ((rc = match_event(crierd.rdb, txn, ev, 0, &m, &why)) == MATCH_BAD_EVENT) {
+	sb_printf(reply, "5.6.0 event refused: %s", sb_str(&why));
+	verdict = INTAKE_REFUSE;
+    } else if (rc != MATCH_OK || build(lv, txn, ev, m, &b, qid, &why) < 0)
+	sb_printf(reply, "4.3.0 crier cannot match the event now: %s", sb_str(&why));
+    else {
+	event_pack(ev, qid, (long) time(NULL), &rec);
+	if (statedb_accept(crierd.sdb, ev->id, &rec, b.out, b.nout, b.items, b.nitems, &dup,
+			   &why) < 0)
+	    sb_printf(reply, "4.3.0 crier cannot store the event now: %s", sb_str(&why));
+	else {
+	    verdict = INTAKE_OK;
+	    sb_printf(reply, "event %s %s", ev->id, dup ? "was already accepted" : "accepted");
+	    msg_info("%s: event=%s type=%s partner=\"%s\" %s notifications=%zu digest_items=%zu",
+		     qid, ev->id, ev->type, ev->partner, dup ? "duplicate" : "accepted",
+		     dup ? 0 : b.nout, dup ? 0 : b.nitems);
+	}
+    }
+    if (txn)
+	mdb_txn_abort(txn);
+    live_release();
+    batch_free(&b);
+    match_free(m);
+    sb_free(&why);
+    sb_free(&rec);
+    return (verdict);
+}
+
+int     intake_event(const char *qid, const char *msg, size_t len, STRBUF *reply)
+{
+    STRBUF  why = STRBUF_INIT;
+    EVENT  *ev;
+    int     verdict;
+
+    if (event_parse_mail(msg, len, &ev, &why) < 0) {
+	sb_printf(reply, "5.6.0 event refused: %s", sb_str(&why));
+	msg_info("%s: event refused: %s", qid, sb_str(&why));
+	sb_free(&why);
+	return (INTAKE_REFUSE);
+    }
+    verdict = store_event(ev, qid, reply);
+    if (verdict != INTAKE_OK)
+	msg_warn("%s: event=%s %s: %s", qid, ev->id,
+		 verdict == INTAKE_REFUSE ? "refused" : "deferred", sb_str(reply));
+    else
+	outbox_wake();
+    event_free(ev);
+    sb_free(&why);
+    return (verdict);
+}
+
+/* intake_request - keep a mail to the request address for self-service */
+int     intake_request(const char *qid, const char *msg, size_t len, STRBUF *reply)
+{
+    STRBUF  why = STRBUF_INIT;
+    int     rc = statedb_request(crierd.sdb, qid, msg, len, &why);
+
+    if (rc < 0)
+	sb_printf(reply, "4.3.0 crier cannot store the request now: %s", sb_str(&why));
+    else
+	msg_info("%s: request stored size=%zu", qid, len);
+    sb_free(&why);
+    return (rc < 0 ? INTAKE_DEFER : INTAKE_OK);
+}

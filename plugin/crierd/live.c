@@ -1,0 +1,69 @@
+/*
+ * live.c - the settings in service, and their swap on reload.
+ *
+ * A reload builds a whole new LIVE (configuration and token key), checks
+ * it, and only then swaps it in under the write lock; a callback in flight
+ * holds the read lock and keeps the settings it started with. A bad file
+ * never replaces good settings.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+
+#include "crierd.h"
+#include "log.h"
+#include "mem.h"
+
+CRIERD  crierd = {
+    .lock = PTHREAD_RWLOCK_INITIALIZER,
+    .wake_lock = PTHREAD_MUTEX_INITIALIZER,
+    .wake = PTHREAD_COND_INITIALIZER,
+};
+
+/* live_load - read, check and complete a configuration; NULL and why on error */
+LIVE   *live_load(const char *conf_file, int must_exist, STRBUF *why)
+{
+    LIVE   *lv = xcalloc(1, sizeof(LIVE));
+
+    conf_defaults(&lv->conf);
+    if (conf_load(&lv->conf, conf_file, must_exist, why) < 0
+	|| conf_check(&lv->conf, why) < 0
+	|| token_key_load(lv->conf.token_key_file, &lv->key, why) < 0) {
+	live_free(lv);
+	return (NULL);
+    }
+    return (lv);
+}
+
+void    live_free(LIVE *lv)
+{
+    if (lv == NULL)
+	return;
+    conf_free(&lv->conf);
+    free(lv);
+}
+
+/* live_hold - the settings in service, read-locked until live_release() */
+LIVE   *live_hold(void)
+{
+    pthread_rwlock_rdlock(&crierd.lock);
+    return (crierd.live);
+}
+
+void    live_release(void)
+{
+    pthread_rwlock_unlock(&crierd.lock);
+}
+
+/* live_swap - put fresh settings in service and free the old ones */
+void    live_swap(LIVE *fresh)
+{
+    LIVE   *old;
+
+    pthread_rwlock_wrlock(&crierd.lock);
+    old = crierd.live;
+    crierd.live = fresh;
+    pthread_rwlock_unlock(&crierd.lock);
+    log_set_level(log_level_parse(fresh->conf.log_level));
+    live_free(old);
+}

@@ -1,0 +1,263 @@
+/*
+ * milter.c - the libmilter callbacks: which mail is crier's, and what to
+ * answer for it.
+ *
+ * Mail to nobody of crier's is let go at DATA, the earliest point where
+ * all recipients are known, and costs nothing more. Mail to the events or
+ * request address is collected (headers and body, up to max_event_size)
+ * and handed to intake.c at end of message; its verdict becomes the SMTP
+ * reply. Once consumed, crier's recipients are removed: the event mail is
+ * discarded when nobody else was addressed (or copied to archive_address).
+ */
+#include "config.h"
+
+#include <libmilter/mfapi.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "crierd.h"
+#include "log.h"
+#include "mem.h"
+#include "strutil.h"
+#include "strv.h"
+
+typedef struct mctx {
+    char    qid[64];
+    int     events;			/* recipients: the events address */
+    int     requests;			/* the request address */
+    int     others;			/* anybody else */
+    STRV    ours;			/* crier's recipients, as given */
+    STRBUF  msg;			/* headers and body */
+    int     too_big;
+} MCTX;
+
+static MCTX *mctx_get(SMFICTX *ctx)
+{
+    MCTX   *m = smfi_getpriv(ctx);
+
+    if (m == NULL) {
+	m = xcalloc(1, sizeof(MCTX));
+	smfi_setpriv(ctx, m);
+    }
+    return (m);
+}
+
+static void mctx_reset(MCTX *m)
+{
+    strv_free(&m->ours);
+    sb_free(&m->msg);
+    memset(m, 0, sizeof(*m));
+}
+
+/* bare - an envelope address without <> */
+static char *bare(const char *addr)
+{
+    size_t  len = strlen(addr);
+
+    if (len >= 2 && addr[0] == '<' && addr[len - 1] == '>')
+	return (xstrndup(addr + 1, len - 2));
+    return (xstrdup(addr));
+}
+
+static sfsistat mlt_envfrom(SMFICTX *ctx, char **argv)
+{
+    MCTX   *m = mctx_get(ctx);
+    const char *qid = smfi_getsymval(ctx, "i");
+
+    (void) argv;
+    mctx_reset(m);
+    snprintf(m->qid, sizeof(m->qid), "%s", qid ? qid : "NOQUEUE");
+    return (SMFIS_CONTINUE);
+}
+
+static sfsistat mlt_envrcpt(SMFICTX *ctx, char **argv)
+{
+    MCTX   *m = mctx_get(ctx);
+    char   *rcpt = bare(argv[0]);
+    LIVE   *lv = live_hold();
+
+    if (str_casecmp(rcpt, lv->conf.events_address) == 0)
+	m->events++, strv_add(&m->ours, argv[0]);
+    else if (str_casecmp(rcpt, lv->conf.request_address) == 0)
+	m->requests++, strv_add(&m->ours, argv[0]);
+    else
+	m->others++;
+    live_release();
+    free(rcpt);
+    return (SMFIS_CONTINUE);
+}
+
+/* mlt_data - all recipients known: mail that is not crier's goes its way */
+static sfsistat mlt_data(SMFICTX *ctx)
+{
+    MCTX   *m = mctx_get(ctx);
+
+    if (m->events == 0 && m->requests == 0)
+	return (SMFIS_ACCEPT);
+    return (SMFIS_CONTINUE);
+}
+
+static void collect(SMFICTX *ctx, MCTX *m, const void *data, size_t len)
+{
+    LIVE   *lv;
+
+    if (m->too_big)
+	return;
+    lv = live_hold();
+    if (m->msg.len + len > (size_t) lv->conf.max_event_size)
+	m->too_big = 1;
+    else
+	sb_putn(&m->msg, data, len);
+    live_release();
+    (void) ctx;
+}
+
+static sfsistat mlt_header(SMFICTX *ctx, char *name, char *value)
+{
+    MCTX   *m = mctx_get(ctx);
+
+    collect(ctx, m, name, strlen(name));
+    collect(ctx, m, ": ", 2);
+    collect(ctx, m, value, strlen(value));
+    collect(ctx, m, "\r\n", 2);
+    return (SMFIS_CONTINUE);
+}
+
+static sfsistat mlt_eoh(SMFICTX *ctx)
+{
+    collect(ctx, mctx_get(ctx), "\r\n", 2);
+    return (SMFIS_CONTINUE);
+}
+
+static sfsistat mlt_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
+{
+    collect(ctx, mctx_get(ctx), chunk, len);
+    return (SMFIS_CONTINUE);
+}
+
+/*
+ * reply - turn a verdict's "X.Y.Z text" into the SMTP reply. libmilter
+ * wants printable text with '%' doubled; anything else becomes a space.
+ */
+static sfsistat reply(SMFICTX *ctx, int verdict, const char *text)
+{
+    STRBUF  msg = STRBUF_INIT;
+    char    xcode[16];
+    const char *p = text;
+    size_t  n = strcspn(text, " ");
+
+    snprintf(xcode, sizeof(xcode), "%.*s", (int) (n < sizeof(xcode) ? n : 0), text);
+    for (p = text + n + (text[n] == ' '); *p; p++) {
+	if (*p == '%')
+	    sb_puts(&msg, "%%");
+	else
+	    sb_putc(&msg, (unsigned char) *p < ' ' || *p == 0x7f ? ' ' : *p);
+    }
+    smfi_setreply(ctx, verdict == INTAKE_REFUSE ? "550" : "451", xcode, msg.s);
+    sb_free(&msg);
+    return (verdict == INTAKE_REFUSE ? SMFIS_REJECT : SMFIS_TEMPFAIL);
+}
+
+/* consumed - crier has what it needs: drop its recipients, or the message */
+static sfsistat consumed(SMFICTX *ctx, MCTX *m)
+{
+    LIVE   *lv = live_hold();
+    int     archive = m->events && *lv->conf.archive_address;
+    size_t  i;
+
+    if (archive)
+	smfi_addrcpt(ctx, lv->conf.archive_address);
+    live_release();
+    if (m->others == 0 && !archive)
+	return (SMFIS_DISCARD);
+    for (i = 0; i < m->ours.len; i++)
+	smfi_delrcpt(ctx, m->ours.v[i]);
+    return (SMFIS_ACCEPT);
+}
+
+static sfsistat mlt_eom(SMFICTX *ctx)
+{
+    MCTX   *m = mctx_get(ctx);
+    STRBUF  text = STRBUF_INIT;
+    int     verdict = INTAKE_OK;
+    sfsistat rc;
+
+    if (m->too_big) {
+	LIVE   *lv = live_hold();
+
+	sb_printf(&text, "5.3.4 the mail is larger than crier accepts (max_event_size = %ld bytes)",
+		  lv->conf.max_event_size);
+	live_release();
+	verdict = INTAKE_REFUSE;
+	msg_info("%s: refused: %s", m->qid, text.s);
+    }
+    if (verdict == INTAKE_OK && m->events)
+	verdict = intake_event(m->qid, sb_str(&m->msg), m->msg.len, &text);
+    if (verdict == INTAKE_OK && m->requests) {
+	sb_reset(&text);
+	verdict = intake_request(m->qid, sb_str(&m->msg), m->msg.len, &text);
+    }
+    rc = verdict == INTAKE_OK ? consumed(ctx, m) : reply(ctx, verdict, text.s);
+    sb_free(&text);
+    mctx_reset(m);
+    return (rc);
+}
+
+static sfsistat mlt_abort(SMFICTX *ctx)
+{
+    mctx_reset(mctx_get(ctx));
+    return (SMFIS_CONTINUE);
+}
+
+static sfsistat mlt_close(SMFICTX *ctx)
+{
+    MCTX   *m = smfi_getpriv(ctx);
+
+    if (m) {
+	mctx_reset(m);
+	free(m);
+	smfi_setpriv(ctx, NULL);
+    }
+    return (SMFIS_CONTINUE);
+}
+
+static struct smfiDesc milter_desc = {
+    .xxfi_name = "crierd",
+    .xxfi_version = SMFI_VERSION,
+    .xxfi_flags = SMFIF_ADDRCPT | SMFIF_DELRCPT,
+    .xxfi_envfrom = mlt_envfrom,
+    .xxfi_envrcpt = mlt_envrcpt,
+    .xxfi_header = mlt_header,
+    .xxfi_eoh = mlt_eoh,
+    .xxfi_body = mlt_body,
+    .xxfi_eom = mlt_eom,
+    .xxfi_abort = mlt_abort,
+    .xxfi_close = mlt_close,
+    .xxfi_data = mlt_data,
+};
+
+/*
+ * milter_setup - register and bind, as root, before privileges go. A stale
+ * socket left by a killed crierd is replaced. A unix socket is made
+ * writable for Postfix (its directory is what limits access).
+ */
+int     milter_setup(const CONF *conf, STRBUF *why)
+{
+    const char *sock = conf->milter_socket;
+
+    if (smfi_register(milter_desc) == MI_FAILURE || smfi_setconn((char *) sock) == MI_FAILURE
+	|| smfi_opensocket(1) == MI_FAILURE) {
+	sb_printf(why, "cannot listen on milter_socket %s (does its directory exist?)", sock);
+	return (-1);
+    }
+    if (strncmp(sock, "unix:", 5) == 0 || strncmp(sock, "local:", 6) == 0)
+	(void) chmod(strchr(sock, ':') + 1, 0666);
+    return (0);
+}
+
+int     milter_run(void)
+{
+    return (smfi_main() == MI_SUCCESS ? 0 : -1);
+}

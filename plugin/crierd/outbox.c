@@ -1,0 +1,169 @@
+/*
+ * outbox.c - send what the milter accepted, in order, until Postfix takes it.
+ *
+ * One thread walks the outbox in sequence order and hands each message to
+ * Postfix (reinject.c). A message leaves the store only after Postfix
+ * accepted it; a crash between Postfix's 250 and the delete sends it again
+ * with the same Message-ID, which receivers can recognise. When Postfix
+ * cannot be reached, everything waits, with a backoff that doubles up to
+ * an hour, and goes on in order when it is back. A recipient Postfix defers
+ * waits alone; one it refuses for good goes to the "dead" table and the log.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include "crierd.h"
+#include "log.h"
+#include "mem.h"
+
+#define OUTBOX_IDLE	30		/* seconds between passes when idle */
+#define OUTBOX_BACKOFF_MAX 3600
+
+static pthread_t outbox_thread;
+static int outbox_kick;			/* under crierd.wake_lock */
+
+static unsigned backoff(unsigned attempts)
+{
+    unsigned s = 10;
+
+    while (attempts-- > 1 && s < OUTBOX_BACKOFF_MAX)
+	s *= 2;
+    return (s < OUTBOX_BACKOFF_MAX ? s : OUTBOX_BACKOFF_MAX);
+}
+
+/* take - a copy of the next entry at or after seq, outside any transaction */
+static int take(uint64_t from, SDB_OUT *o, STRBUF *copy, STRBUF *why)
+{
+    MDB_txn *txn;
+    int     rc;
+
+    if (statedb_read(crierd.sdb, &txn, why) < 0)
+	return (-1);
+    if ((rc = statedb_outbox_next(crierd.sdb, txn, from, o, why)) == 0) {
+	sb_reset(copy);
+	sb_puts(copy, o->recipient);
+	sb_putc(copy, 0);
+	sb_puts(copy, o->message_id);
+	sb_putc(copy, 0);
+	sb_putn(copy, o->msg, o->msglen);
+	o->recipient = copy->s;
+	o->message_id = copy->s + strlen(copy->s) + 1;
+	o->msg = o->message_id + strlen(o->message_id) + 1;
+    }
+    mdb_txn_abort(txn);
+    return (rc);
+}
+
+/* settle - record what Postfix said about one entry */
+static void settle(SDB_OUT *o, int verdict, const char *reason, STRBUF *why)
+{
+    if (verdict == REINJECT_OK) {
+	if (statedb_outbox_done(crierd.sdb, o->seq, why) < 0)
+	    msg_error("outbox: message-id=<%s> sent but not removed: %s", o->message_id, why->s);
+	msg_info("outbox: to=<%s> message-id=<%s> status=sent", o->recipient, o->message_id);
+    } else if (verdict == REINJECT_PERM) {
+	msg_error("outbox: to=<%s> message-id=<%s> status=refused (kept in the dead table): %s",
+		  o->recipient, o->message_id, reason);
+	(void) statedb_outbox_dead(crierd.sdb, o->seq, why);
+    } else {
+	o->attempts++;
+	o->next_try = (uint64_t) time(NULL) + backoff(o->attempts);
+	msg_warn("outbox: to=<%s> message-id=<%s> status=deferred attempts=%u: %s",
+		 o->recipient, o->message_id, o->attempts, reason);
+	(void) statedb_outbox_defer(crierd.sdb, o, why);
+    }
+}
+
+/* pass - send what is due, in order; the seconds until the next pass */
+static unsigned pass(REINJECT *ri, unsigned *down)
+{
+    STRBUF  copy = STRBUF_INIT, why = STRBUF_INIT, reason = STRBUF_INIT;
+    uint64_t from = 0;
+    unsigned wait = OUTBOX_IDLE;
+    time_t  now = time(NULL);
+    SDB_OUT o;
+    int     verdict;
+
+    while (!crierd.stopping && take(from, &o, &copy, &why) == 0) {
+	from = o.seq + 1;
+	if (o.next_try > (uint64_t) now) {
+	    if (o.next_try - (uint64_t) now < wait)
+		wait = (unsigned) (o.next_try - (uint64_t) now);
+	    continue;
+	}
+	sb_reset(&reason);
+	verdict = reinject_send(ri, o.recipient, o.msg, o.msglen, &reason);
+	if (verdict == REINJECT_DOWN) {
+	    wait = backoff(++*down);
+	    msg_warn("outbox: Postfix cannot be reached (%s); next try in %us", reason.s, wait);
+	    break;
+	}
+	*down = 0;
+	settle(&o, verdict, sb_str(&reason), &why);
+    }
+    if (why.len)
+	msg_error("outbox: %s", why.s);
+    sb_free(&copy);
+    sb_free(&why);
+    sb_free(&reason);
+    return (wait);
+}
+
+/* outbox_main - passes, then sleep until due or woken by a new event */
+static void *outbox_main(void *arg)
+{
+    unsigned down = 0, wait = 0;
+    time_t  down_until = 0;
+
+    (void) arg;
+    while (!crierd.stopping) {
+	STRBUF  why = STRBUF_INIT;
+	struct timespec until;
+
+	if (time(NULL) >= down_until) {		/* while Postfix is down, events only queue */
+	    LIVE   *lv = live_hold();
+	    REINJECT *ri = reinject_open(lv->conf.reinject, lv->conf.sender_address, &why);
+
+	    live_release();
+	    wait = ri ? pass(ri, &down) : OUTBOX_IDLE;
+	    if (ri == NULL)
+		msg_error("outbox: %s", why.s);
+	    reinject_close(ri);
+	    down_until = down ? time(NULL) + wait : 0;
+	}
+	sb_free(&why);
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += down_until ? down_until - time(NULL) : wait;
+	pthread_mutex_lock(&crierd.wake_lock);
+	while (!outbox_kick && !crierd.stopping
+	       && pthread_cond_timedwait(&crierd.wake, &crierd.wake_lock, &until) != ETIMEDOUT)
+	     /* void */ ;
+	outbox_kick = 0;
+	pthread_mutex_unlock(&crierd.wake_lock);
+    }
+    return (NULL);
+}
+
+/* outbox_wake - a new event was accepted: look now (unless Postfix is down) */
+void    outbox_wake(void)
+{
+    pthread_mutex_lock(&crierd.wake_lock);
+    outbox_kick = 1;
+    pthread_cond_signal(&crierd.wake);
+    pthread_mutex_unlock(&crierd.wake_lock);
+}
+
+int     outbox_start(void)
+{
+    return (pthread_create(&outbox_thread, NULL, outbox_main, NULL));
+}
+
+void    outbox_stop(void)
+{
+    crierd.stopping = 1;
+    outbox_wake();
+    pthread_join(outbox_thread, NULL);
+}

@@ -1,0 +1,343 @@
+/*
+ * statedb.c - what crierd keeps (see statedb.h).
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "mem.h"
+#include "pack.h"
+#include "statedb.h"
+#include "store.h"
+#include "strutil.h"
+
+enum { SDB_META, SDB_EVENTS, SDB_OUTBOX, SDB_DIGESTS, SDB_REQUESTS, SDB_DEAD, SDB_COUNT };
+
+static const STORE_TABLE sdb_tables[SDB_COUNT] = {
+    {"meta", 0},
+    {"events", 0},
+    {"outbox", 0},
+    {"digests", 0},
+    {"requests", 0},
+    {"dead", 0},
+};
+
+struct statedb {
+    STORE  *st;
+    MDB_dbi dbi[SDB_COUNT];
+};
+
+int     statedb_open(const char *state_dir, STATEDB **out, STRBUF *why)
+{
+    STATEDB *sdb = xcalloc(1, sizeof(STATEDB));
+    STRBUF  path = STRBUF_INIT;
+    int     rc;
+
+    sb_printf(&path, "%s/%s", state_dir, STATEDB_FILE);
+    rc = store_mkdir(state_dir, why);
+    if (rc == 0)
+	rc = store_open(path.s, 0, &sdb->st, why);
+    if (rc == 0)
+	rc = store_tables(sdb->st, 1, sdb_tables, SDB_COUNT, sdb->dbi, why);
+    sb_free(&path);
+    if (rc < 0) {
+	statedb_close(sdb);
+	sdb = NULL;
+    }
+    *out = sdb;
+    return (rc);
+}
+
+void    statedb_close(STATEDB *sdb)
+{
+    if (sdb == NULL)
+	return;
+    store_close(sdb->st);
+    free(sdb);
+}
+
+int     statedb_read(STATEDB *sdb, MDB_txn **txn, STRBUF *why)
+{
+    return (store_begin(sdb->st, 1, txn, why));
+}
+
+static void seq_key(unsigned char key[8], uint64_t seq)
+{
+    int     i;
+
+    for (i = 7; i >= 0; i--, seq >>= 8)
+	key[i] = (unsigned char) (seq & 0xff);
+}
+
+static uint64_t seq_of(const void *key)
+{
+    const unsigned char *k = key;
+    uint64_t seq = 0;
+    int     i;
+
+    for (i = 0; i < 8; i++)
+	seq = (seq << 8) | k[i];
+    return (seq);
+}
+
+/* next_seq - take n sequence numbers inside the write transaction */
+static int next_seq(STATEDB *sdb, MDB_txn *txn, uint64_t n, uint64_t *first, STRBUF *why)
+{
+    unsigned char buf[8];
+    MDB_val v;
+    int     rc = store_get(sdb->st, txn, sdb->dbi[SDB_META], "meta", "seq", 3, &v, why);
+
+    if (rc < 0)
+	return (-1);
+    *first = (rc == 0 && v.mv_size == 8) ? seq_of(v.mv_data) : 1;
+    seq_key(buf, *first + n);
+    return (store_put(sdb->st, txn, sdb->dbi[SDB_META], "meta", "seq", 3, buf, 8, 0, why)
+	    ? -1 : 0);
+}
+
+static void pack_out(STRBUF *v, const SDB_OUT *o)
+{
+    pack_str(v, o->recipient);
+    pack_str(v, o->message_id);
+    pack_u64(v, o->attempts);
+    pack_u64(v, o->next_try);
+    pack_u64(v, o->msglen);
+    sb_putn(v, o->msg, o->msglen);
+}
+
+/* put_out - one outbox entry under seq */
+static int put_out(STATEDB *sdb, MDB_txn *txn, uint64_t seq, const SDB_OUT *o, STRBUF *why)
+{
+    unsigned char key[8];
+    STRBUF  v = STRBUF_INIT;
+    int     rc;
+
+    seq_key(key, seq);
+    pack_out(&v, o);
+    rc = store_put(sdb->st, txn, sdb->dbi[SDB_OUTBOX], "outbox", key, 8, v.s, v.len, 0, why);
+    sb_free(&v);
+    return (rc ? -1 : 0);
+}
+
+/* put_item - one digest item, keyed to sort by recipient, frequency, arrival */
+static int put_item(STATEDB *sdb, MDB_txn *txn, uint64_t seq, const SDB_ITEM *it, STRBUF *why)
+{
+    STRBUF  k = STRBUF_INIT, v = STRBUF_INIT;
+    unsigned char sk[8];
+    size_t  i;
+    int     rc;
+
+    sb_puts(&k, it->recipient);
+    str_lower(k.s);
+    sb_putc(&k, 0);
+    sb_puts(&k, it->frequency);
+    sb_putc(&k, 0);
+    seq_key(sk, seq);
+    sb_putn(&k, sk, 8);
+    pack_str(&v, it->recipient);
+    pack_str(&v, it->frequency);
+    pack_str(&v, it->event_id);
+    pack_u64(&v, (uint64_t) time(NULL));
+    pack_u64(&v, it->nnotifs);
+    for (i = 0; i < it->nnotifs; i++)
+	pack_str(&v, it->notifs[i]);
+    rc = store_put(sdb->st, txn, sdb->dbi[SDB_DIGESTS], "digests", k.s, k.len, v.s, v.len, 0,
+		   why);
+    sb_free(&k);
+    sb_free(&v);
+    return (rc ? -1 : 0);
+}
+
+/* write_end - commit, or abort after an error; -1 on either failure */
+static int write_end(STATEDB *sdb, MDB_txn *txn, int rc, STRBUF *why)
+{
+    if (rc != 0) {
+	mdb_txn_abort(txn);
+	return (-1);
+    }
+    return (store_commit(sdb->st, txn, why));
+}
+
+/*
+ * statedb_accept - the event, its outbox messages and digest items, in one
+ * durable transaction; nothing at all when the Event-Id is known (*dup).
+ */
+int     statedb_accept(STATEDB *sdb, const char *event_id, const STRBUF *event_rec,
+		               const SDB_OUT *out, size_t nout, const SDB_ITEM *items,
+		               size_t nitems, int *dup, STRBUF *why)
+{
+    MDB_txn *txn;
+    MDB_val v;
+    uint64_t seq = 0;
+    size_t  i;
+    int     rc;
+
+    *dup = 0;
+    if (store_begin(sdb->st, 0, &txn, why) < 0)
+	return (-1);
+    rc = store_get(sdb->st, txn, sdb->dbi[SDB_EVENTS], "events", event_id, strlen(event_id),
+		   &v, why);
+    if (rc == 0) {
+	*dup = 1;
+	mdb_txn_abort(txn);
+	return (0);
+    }
+    rc = rc < 0 ? -1 : store_put(sdb->st, txn, sdb->dbi[SDB_EVENTS], "events", event_id,
+				 strlen(event_id), event_rec->s, event_rec->len, 0, why);
+    if (rc == 0)
+	rc = next_seq(sdb, txn, nout + nitems, &seq, why);
+    for (i = 0; rc == 0 && i < nout; i++)
+	rc = put_out(sdb, txn, seq++, &out[i], why);
+    for (i = 0; rc == 0 && i < nitems; i++)
+	rc = put_item(sdb, txn, seq++, &items[i], why);
+    return (write_end(sdb, txn, rc, why));
+}
+
+/* statedb_request - keep a mail to the request address until self-service reads it */
+int     statedb_request(STATEDB *sdb, const char *qid, const char *msg, size_t len,
+			        STRBUF *why)
+{
+    STRBUF  v = STRBUF_INIT;
+    unsigned char key[8];
+    MDB_txn *txn;
+    uint64_t seq;
+    int     rc;
+
+    if (store_begin(sdb->st, 0, &txn, why) < 0)
+	return (-1);
+    pack_u64(&v, (uint64_t) time(NULL));
+    pack_str(&v, qid);
+    pack_u64(&v, len);
+    sb_putn(&v, msg, len);
+    rc = next_seq(sdb, txn, 1, &seq, why);
+    seq_key(key, seq);
+    if (rc == 0)
+	rc = store_put(sdb->st, txn, sdb->dbi[SDB_REQUESTS], "requests", key, 8, v.s, v.len, 0,
+		       why) ? -1 : 0;
+    sb_free(&v);
+    return (write_end(sdb, txn, rc, why));
+}
+
+static int decode_out(const MDB_val *k, const MDB_val *v, SDB_OUT *o)
+{
+    UNPACK  u;
+    uint64_t len;
+
+    memset(o, 0, sizeof(*o));
+    if (k->mv_size != 8)
+	return (-1);
+    o->seq = seq_of(k->mv_data);
+    unpack_init(&u, v->mv_data, v->mv_size);
+    o->recipient = unpack_str(&u);
+    o->message_id = unpack_str(&u);
+    o->attempts = (unsigned) unpack_u64(&u);
+    o->next_try = unpack_u64(&u);
+    len = unpack_u64(&u);
+    if (u.bad || len != (uint64_t) (u.end - u.p))
+	return (-1);
+    o->msg = (const char *) u.p;
+    o->msglen = (size_t) len;
+    return (0);
+}
+
+/* statedb_outbox_next - the first entry at or after seq from: 0, 1 none, -1 */
+int     statedb_outbox_next(STATEDB *sdb, MDB_txn *txn, uint64_t from, SDB_OUT *out,
+			            STRBUF *why)
+{
+    unsigned char key[8];
+    MDB_cursor *c;
+    MDB_val k, v;
+    int     rc;
+
+    seq_key(key, from);
+    if ((rc = mdb_cursor_open(txn, sdb->dbi[SDB_OUTBOX], &c)) != 0)
+	return (store_fail(sdb->st, rc, "outbox", why));
+    k.mv_data = key;
+    k.mv_size = 8;
+    rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+    mdb_cursor_close(c);
+    if (rc == MDB_NOTFOUND)
+	return (1);
+    if (rc != 0)
+	return (store_fail(sdb->st, rc, "outbox", why));
+    if (decode_out(&k, &v, out) < 0) {
+	sb_printf(why, "%s: damaged outbox entry", store_path(sdb->st));
+	return (-1);
+    }
+    return (0);
+}
+
+/* statedb_outbox_done - Postfix took it: forget it */
+int     statedb_outbox_done(STATEDB *sdb, uint64_t seq, STRBUF *why)
+{
+    unsigned char key[8];
+    MDB_txn *txn;
+    MDB_val k;
+    int     rc;
+
+    seq_key(key, seq);
+    k.mv_data = key;
+    k.mv_size = 8;
+    if (store_begin(sdb->st, 0, &txn, why) < 0)
+	return (-1);
+    rc = mdb_del(txn, sdb->dbi[SDB_OUTBOX], &k, NULL);
+    if (rc != 0 && rc != MDB_NOTFOUND)
+	store_fail(sdb->st, rc, "outbox", why);
+    return (write_end(sdb, txn, rc == MDB_NOTFOUND ? 0 : rc, why));
+}
+
+/* statedb_outbox_defer - note an attempt and when to try again */
+int     statedb_outbox_defer(STATEDB *sdb, const SDB_OUT *o, STRBUF *why)
+{
+    MDB_txn *txn;
+    int     rc;
+
+    if (store_begin(sdb->st, 0, &txn, why) < 0)
+	return (-1);
+    rc = put_out(sdb, txn, o->seq, o, why);
+    return (write_end(sdb, txn, rc, why));
+}
+
+/* statedb_outbox_dead - Postfix refused it for good: keep it aside, visible */
+int     statedb_outbox_dead(STATEDB *sdb, uint64_t seq, STRBUF *why)
+{
+    unsigned char key[8];
+    MDB_txn *txn;
+    MDB_val k, v;
+    int     rc;
+
+    seq_key(key, seq);
+    k.mv_data = key;
+    k.mv_size = 8;
+    if (store_begin(sdb->st, 0, &txn, why) < 0)
+	return (-1);
+    if ((rc = mdb_get(txn, sdb->dbi[SDB_OUTBOX], &k, &v)) == 0
+	&& (rc = mdb_put(txn, sdb->dbi[SDB_DEAD], &k, &v, 0)) == 0)
+	rc = mdb_del(txn, sdb->dbi[SDB_OUTBOX], &k, NULL);
+    if (rc != 0 && rc != MDB_NOTFOUND)
+	store_fail(sdb->st, rc, "dead", why);
+    return (write_end(sdb, txn, rc == MDB_NOTFOUND ? 0 : rc, why));
+}
+
+/* statedb_count - entries in a table, by name */
+int     statedb_count(STATEDB *sdb, const char *table, size_t *n, STRBUF *why)
+{
+    MDB_txn *txn;
+    MDB_stat ms;
+    int     i, rc;
+
+    for (i = 0; i < SDB_COUNT && strcmp(sdb_tables[i].name, table) != 0; i++)
+	 /* void */ ;
+    if (i == SDB_COUNT) {
+	sb_printf(why, "no table '%s'", table);
+	return (-1);
+    }
+    if (store_begin(sdb->st, 1, &txn, why) < 0)
+	return (-1);
+    rc = mdb_stat(txn, sdb->dbi[i], &ms);
+    mdb_txn_abort(txn);
+    *n = ms.ms_entries;
+    return (rc ? store_fail(sdb->st, rc, table, why) : 0);
+}

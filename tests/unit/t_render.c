@@ -1,0 +1,103 @@
+/*
+ * t_render.c - the notification message: golden files for what a person
+ * reads (the .ref files in tests/render; CRIER_REGEN=1 rewrites them), and the rules no
+ * event can break: one header per line, non-ASCII only RFC 2047-encoded,
+ * the same Message-ID for the same event, recipient and frequency.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "render.h"
+#include "tap.h"
+
+static const char *const events[] = {
+    /* plain, two notifications */
+    "Event: redelivery-requested\nEvent-Id: 7f3c2a9e\nPartner: Juice Post\n"
+	"Title: The Long Night S01E03\nContent-Type: Branded\nSource-Type: Video & Audio\n"
+	"Summary: QC rejected the video: audio out of sync.\nLink: https://portal.example/r/1\n",
+    /* non-ASCII title, and an attempt to smuggle a header through a value */
+    "Event: qc-failed\nEvent-Id: b2\nPartner: Northlight\nTitle: Caf\xc3\xa9 Society =?utf-8?q?x?=\n"
+	"Summary: Bcc: victim@example.org\n  Subject: forged\n",
+};
+
+/* check_headers - CRLF everywhere, ASCII only, one Subject, no smuggled header */
+static void check_headers(const char *msg)
+{
+    const char *p, *end = strstr(msg, "\r\n\r\n");
+    int     subjects = 0;
+
+    CHECK(end != NULL, "no end of headers");
+    for (p = msg; *p; p++) {
+	CHECK((unsigned char) *p < 0x80, "non-ASCII byte at %ld", (long) (p - msg));
+	if (*p == '\n')
+	    CHECK(p > msg && p[-1] == '\r', "bare LF at %ld", (long) (p - msg));
+    }
+    for (p = msg; end && p < end; p = strstr(p, "\r\n") + 2) {
+	CHECK(strncmp(p, "Bcc:", 4) != 0 && strncmp(p, "Subject: forged", 15) != 0,
+	      "smuggled header: %.40s", p);
+	if (strncmp(p, "Subject:", 8) == 0)
+	    subjects++;
+    }
+    CHECK(subjects == 1, "%d Subject headers", subjects);
+}
+
+static void render_one(int k, const char *name, size_t nnotifs)
+{
+    static const RENDER_NOTIF notifs[] = {
+	{"content_partner/all_redeliveries", 'd', "immediately", "source_type = Video & Audio",
+	"v1.m.TOKEN1"},
+	{"german_redeliveries", 'c', "immediately", "language = de", "v1.m.TOKEN2"},
+    };
+    STRBUF  out = STRBUF_INIT, why = STRBUF_INIT, mid = STRBUF_INIT;
+    STRBUF  ref = STRBUF_INIT, want = STRBUF_INIT;
+    const char *srcdir = getenv("srcdir") ? getenv("srcdir") : ".";
+    RENDER_IN in;
+    EVENT  *ev;
+    FILE   *fp;
+    char    buf[4096];
+    size_t  n;
+
+    CHECK(event_parse(events[k], strlen(events[k]), &ev, &why) == 0, "%s", sb_str(&why));
+    render_message_id(ev->id, "Ana@JuicePost.example", "immediately", "crier@crier.test", &mid);
+    memset(&in, 0, sizeof(in));
+    in.ev = ev;
+    in.event_title = k == 0 ? "Redelivery Requested" : "QC Failed";
+    in.recipient = "ana@juicepost.example";
+    in.sender = "crier@crier.test";
+    in.request_address = "crier-request@crier.test";
+    in.message_id = mid.s;
+    in.date = 1796040000;
+    in.notifs = notifs;
+    in.nnotifs = nnotifs;
+    CHECK(render_notification(&in, &out, &why) == 0, "%s", sb_str(&why));
+    sb_printf(&ref, "%s/tests/render/%s.ref", srcdir, name);
+    if (getenv("CRIER_REGEN") && (fp = fopen(ref.s, "wb")) != NULL)
+	fwrite(out.s, 1, out.len, fp), fclose(fp);
+    if ((fp = fopen(ref.s, "rb")) != NULL) {
+	while ((n = fread(buf, 1, sizeof(buf), fp)) > 0)
+	    sb_putn(&want, buf, n);
+	fclose(fp);
+    }
+    CHECK(strcmp(sb_str(&out), sb_str(&want)) == 0, "%s differs:\n%s", ref.s, sb_str(&out));
+    check_headers(out.s);
+    event_free(ev);
+    sb_free(&out), sb_free(&why), sb_free(&mid), sb_free(&ref), sb_free(&want);
+}
+
+int     main(void)
+{
+    STRBUF  a = STRBUF_INIT, b = STRBUF_INIT, c = STRBUF_INIT;
+
+    render_one(0, "two-notifications", 2);
+    render_one(1, "non-ascii", 1);
+    render_message_id("e1", "Ana@Example.org", "daily", "crier@crier.test", &a);
+    render_message_id("e1", "ana@example.org", "daily", "crier@crier.test", &b);
+    render_message_id("e1", "ana@example.org", "weekly", "crier@crier.test", &c);
+    CHECK(strcmp(a.s, b.s) == 0, "Message-ID depends on the recipient's case");
+    CHECK(strcmp(b.s, c.s) != 0, "Message-ID ignores the frequency");
+    CHECK(strstr(a.s, "@crier.test") != NULL, "Message-ID domain: %s", a.s);
+    sb_free(&a), sb_free(&b), sb_free(&c);
+    return (tap_done("t_render"));
+}
