@@ -1,0 +1,22 @@
+#!/bin/bash
+# events.sh - the milter through a real milter client (miltertest): see
+# events.lua for the conversation; here, what it left in the store.
+. "${srcdir:-.}/tests/cli/lib.sh"
+. "$srcdir/tests/crierd.sh"
+
+command -v miltertest >/dev/null || { fail "miltertest is not installed"; finish; }
+crierd_setup "$T/d"
+crierd_start || { fail "crierd start"; finish; }
+trap 'crierd_kill9; rm -rf "$T"' EXIT
+
+CRIER_MILTER="unix:$CD_SOCK" CRIER_SRCDIR="$srcdir" miltertest -s "$srcdir/tests/milter/events.lua" \
+    >"$T/mt" 2>&1 || { fail "events.lua"; cat "$T/mt" >&2; }
+cat "$T/mt"
+# Two good events (one sent twice): 2 events, their immediate messages and digest items.
+[ "$(crierd_count events)" = 2 ] || fail "events stored: $(crierd_count events), expected 2"
+[ "$(crierd_count outbox)" = 8 ] || fail "outbox: $(crierd_count outbox), expected 8"
+[ "$(crierd_count digests)" = 4 ] || fail "digest items: $(crierd_count digests), expected 4"
+grep -q "duplicate notifications=0" "$CD_DIR/crierd.log" || fail "no duplicate logged"
+grep -q "TESTQID\|Q2: event=" "$CD_DIR/crierd.log" || fail "queue id not logged"
+crierd_stop || fail "crierd stop"
+finish
