@@ -12,6 +12,7 @@
 
 #include "conf.h"
 #include "mem.h"
+#include "schedule.h"
 
 #define CONF_STR	0
 #define CONF_INT	1
@@ -165,6 +166,15 @@ int     conf_check(const CONF *cf, STRBUF *why)
     static const char *const levels[] = {"debug", "info", "warning", "error", 0};
     const char *const *l;
 
+    if (!*cf->rules_dir || !*cf->state_dir || !*cf->pid_file || !*cf->user) {
+	sb_puts(why, "rules_dir, state_dir, pid_file and user must not be empty");
+	return (-1);
+    }
+    if (!sched_zone_valid(cf->default_timezone)) {
+	sb_printf(why, "default_timezone \"%s\" is not a time zone this system knows "
+		  "(an IANA name such as \"Europe/Berlin\", or \"UTC\")", cf->default_timezone);
+	return (-1);
+    }
     if (!conf_address_ok(cf->events_address, 0) || !conf_address_ok(cf->request_address, 0)
 	|| !conf_address_ok(cf->sender_address, 0) || !conf_address_ok(cf->archive_address, 1)) {
 	sb_puts(why, "events_address, request_address and sender_address must be "

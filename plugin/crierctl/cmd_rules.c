@@ -1,11 +1,14 @@
 /*
- * cmd_rules.c - crierctl check and compile: rules.d in, problems or a
- * compiled set out.
+ * cmd_rules.c - crierctl check, compile and reload: rules.d in, problems or
+ * a compiled set out, and the running crierd told.
  */
 #include "config.h"
 
+#include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "compile.h"
 #include "crierctl.h"
@@ -79,4 +82,28 @@ int     cmd_compile(CTL *ctl, int argc, char **argv)
     sb_free(&why);
     rules_free(r);
     return (rc);
+}
+
+/* cmd_reload - SIGHUP to the crierd in pid_file: it re-reads, recompiles, swaps */
+int     cmd_reload(CTL *ctl, int argc, char **argv)
+{
+    FILE   *fp;
+    long    pid = 0;
+    int     rc;
+
+    if ((rc = no_options(ctl, argc, argv)) != CTL_OK)
+	return (rc);
+    if ((fp = fopen(ctl->conf.pid_file, "r")) == NULL)
+	return (ctl_refuse(ctl, "crierd is not running (%s: %s)", ctl->conf.pid_file,
+			   strerror(errno)));
+    if (fscanf(fp, "%ld", &pid) != 1 || pid <= 1) {
+	fclose(fp);
+	return (ctl_refuse(ctl, "%s does not hold a process id", ctl->conf.pid_file));
+    }
+    fclose(fp);
+    if (kill((pid_t) pid, SIGHUP) < 0)
+	return (ctl_refuse(ctl, "cannot signal crierd (pid %ld): %s", pid, strerror(errno)));
+    printf("crierd (pid %ld) reloads: it re-reads its configuration and compiles its "
+	   "rules.d; the mail log says how it went\n", pid);
+    return (CTL_OK);
 }

@@ -25,6 +25,7 @@ static const struct verb {
 } verbs[] = {
     {"check", cmd_check, "", "validate rules.d and print every problem"},
     {"compile", cmd_compile, "", "check, then compile rules.d into the state directory"},
+    {"reload", cmd_reload, "", "tell the running crierd to reload (SIGHUP)"},
     {"list", cmd_list, "USER [--json]", "a user's notifications, grouped by frequency"},
     {"search", cmd_search, "[TEXT] [--user U] [--event E] [--where K=V] [--frequency F]\n"
 	"\t\t[--kind default|custom] [--muted|--active] [--profile P] [--json]",
@@ -97,7 +98,8 @@ static int global_options(CTL *ctl, int argc, char **argv, int *status)
 	default: usage(stderr); *status = CTL_USAGE; return (-1);
 	}
     }
-    if (conf_load(&ctl->conf, cfile ? cfile : CONF_DEFAULT_FILE, cfile != NULL, &why) < 0) {
+    if (conf_load(&ctl->conf, cfile ? cfile : CONF_DEFAULT_FILE, cfile != NULL, &why) < 0
+	|| conf_check(&ctl->conf, &why) < 0) {
 	*status = ctl_refuse(ctl, "%s", sb_str(&why));
 	sb_free(&why);
 	return (-1);

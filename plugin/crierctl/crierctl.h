@@ -27,6 +27,7 @@ typedef int (*CTL_VERB) (CTL *ctl, int argc, char **argv);
 /* the verbs, by group */
 int     cmd_check(CTL *, int, char **);
 int     cmd_compile(CTL *, int, char **);
+int     cmd_reload(CTL *, int, char **);
 int     cmd_list(CTL *, int, char **);
 int     cmd_search(CTL *, int, char **);
 int     cmd_explain(CTL *, int, char **);
