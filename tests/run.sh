@@ -14,7 +14,7 @@ top=$(pwd)
 DEPS="build-essential autoconf automake libtool pkg-config libconfig-dev liblmdb-dev
 lmdb-utils libical-dev libmilter-dev libgmime-3.0-dev libjansson-dev libsodium-dev
 libcurl4-openssl-dev jq
-clang libclang-rt-14-dev"
+clang libclang-rt-14-dev postfix swaks miltertest"
 
 install_deps() {
     missing=$(dpkg-query -W -f='${Package} ${Status}\n' $DEPS 2>/dev/null \

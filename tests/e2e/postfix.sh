@@ -7,10 +7,16 @@
 #   pf_setup "$(mktemp -d /tmp/crier-e2e.XXXXXX)"   # or any empty/new directory
 #   pf_set smtpd_milters=unix:/run/crier/milter.sock # optional extra parameters
 #   pf_start
-#   pf_send_file msg.eml alice@partner.test events@crier.test || grep '^<~\* 5' "$PF_SWAKS_LOG"
+#   pf_send_file msg.eml alice@partner.test events@crier.test || grep '^<\*\* 5' "$PF_SWAKS_LOG"
 #   pf_wait_mail events@crier.test 1 || exit 1
 #   pf_mail_files events@crier.test               # Maildir files, oldest first
 #   # pf_cleanup runs from an EXIT trap: stops Postfix, removes the directory (KEEP=1 keeps it)
+#
+# Functions (each is documented where it is defined below):
+#   pf_setup DIR, pf_set NAME=VALUE..., pf_postconf ARGS..., pf_start, pf_reload,
+#   pf_running, pf_stop, pf_cleanup, pf_flush, pf_queue_empty_wait [TIMEOUT],
+#   pf_send_file FILE [FROM [TO...]], pf_wait_mail ADDRESS N [TIMEOUT],
+#   pf_mail_count ADDRESS, pf_mail_files ADDRESS, pf_maildir ADDRESS, pf_log
 #
 # What the instance is:
 #   DIR/etc      config_directory: master.cf copied from /etc/postfix, main.cf built by pf_setup
@@ -20,13 +26,15 @@
 #                "+extension" dropped; Delivered-To keeps it). virtual(8) cannot do
 #                this (it refuses regexp substitution in virtual_mailbox_maps), so
 #                virtual_transport is a pipe(8) service running DIR/etc/deliver as
-#                nobody (uid 65534). Other local parts are rejected at RCPT with 550.
+#                nobody (uid 65534). Local parts with '/', quotes or a leading '.'
+#                are rejected at RCPT with 550.
 #                DIR must not contain white space.
 #   DIR/maillog  the instance's log (no syslog needed)
 #   SMTP on 127.0.0.1:$PF_PORT (milters apply) and 127.0.0.1:$PF_REINJECT_PORT
 #   (receive_override_options=no_milters: for mail handed back by crier).
-#   Everything else is sent to the error transport (no mail ever leaves the machine);
-#   override with pf_set default_transport=... relay_transport=... relayhost=...
+#   default_transport and relay_transport are error: (no mail ever leaves the machine;
+#   smtpd rejects RCPT TO other domains with 550); for a sink, e.g.
+#   pf_set relayhost=[127.0.0.1]:$SINK_PORT default_transport=smtp relay_transport=relay
 #   The default port-25 listener is removed, all services run unchrooted.
 #
 # Non-default config directory: as root, `postfix -c DIR/etc`, `postqueue -c DIR/etc`,
@@ -46,7 +54,8 @@
 #   PF_SWAKS_EXTRA    extra swaks arguments for pf_send_file (word-split)
 #   PF_SEND_PORT      port pf_send_file talks to (default $PF_PORT)
 #   KEEP=1            pf_cleanup stops Postfix but keeps $PF_DIR for inspection
-#   PF_NO_TRAP=1      pf_setup does not install the EXIT trap (call pf_cleanup yourself)
+#   PF_NO_TRAP=1      pf_setup does not install the EXIT trap (call pf_cleanup yourself;
+#                     do so too if you set your own EXIT trap after pf_setup)
 #
 # Every function returns 0 on success and non-zero (with a message on stderr) on failure.
 # One instance per shell process; run several instances from separate processes.
@@ -156,7 +165,7 @@ _pf_procs() {
 # PF_DIR PF_CONF PF_LOG PF_PORT PF_REINJECT_PORT. Installs the pf_cleanup EXIT trap
 # (kept in front of an existing EXIT trap) unless PF_NO_TRAP=1.
 pf_setup() {
-    local dir=${1:?usage: pf_setup DIR} d re old svc services
+    local dir=${1:?usage: pf_setup DIR} d re old svc services sname
     if [ "$(id -u)" != 0 ]; then _pf_err "must run as root"; return 1; fi
     command -v postfix >/dev/null || { _pf_err "postfix is not installed"; return 1; }
     mkdir -p "$dir" || return 1
@@ -170,6 +179,7 @@ pf_setup() {
         old=$(trap -p EXIT)
         if [ -n "$old" ]; then
             eval "set -- $old"          # trap -- 'command' EXIT
+            # shellcheck disable=SC2064 # the old command is meant to be expanded now
             case $3 in *pf_cleanup*) ;; *) trap "pf_cleanup; $3" EXIT ;; esac
         else
             trap pf_cleanup EXIT
@@ -186,6 +196,7 @@ pf_setup() {
         [ "$(cat "$_PF_LOCKDIR/$d/pid" 2>/dev/null)" = $$ ] && _PF_PORT_LOCKS+=("$_PF_LOCKDIR/$d")
     done
     export PF_PORT PF_REINJECT_PORT
+    sname=${PF_SYSLOG_NAME:-postfix-crier-test-$PF_PORT}
 
     mkdir -p "$dir/etc" "$dir/queue" "$dir/data" "$dir/mail" || return 1
     chmod 755 "$dir" "$dir/etc" || return 1
@@ -199,6 +210,7 @@ pf_setup() {
     # domain in PF_DOMAINS exists. The value is the Maildir path, for reference only:
     # virtual(8) refuses regexp substitution ("regular expression substitution is not
     # allowed"), so delivery goes through pipe(8) and $dir/etc/deliver instead.
+    # shellcheck disable=SC2016 # $1 and $3 are regexp substitutions, not shell
     re='/^([^@+\/."][^@+\/"]*)(\+[^@]*)?@([^@\/"]+)$/ $3/$1/'
     printf '%s\n' "$re" >"$dir/etc/vmailbox"
     _pf_write_deliver "$dir" || return 1
@@ -218,7 +230,7 @@ pf_setup() {
         "compatibility_level=3.6" \
         "maillog_file=$dir/maillog" \
         "maillog_file_prefixes=$dir" \
-        "syslog_name=${PF_SYSLOG_NAME:-postfix-crier-test-$PF_PORT}" \
+        "syslog_name=$sname" \
         "biff=no" \
         "recipient_delimiter=+" \
         "virtual_mailbox_domains=$PF_DOMAINS" \
@@ -234,7 +246,9 @@ pf_setup() {
         "milter_default_action=tempfail" \
         "smtpd_banner=\$myhostname ESMTP crier-e2e" \
         || return 1
-    if postconf -d smtpd_forbid_bare_newline >/dev/null 2>&1; then
+    # Known since 3.5.24/3.6.14/3.7.10/3.8.5 (default "no" before 3.9); an unknown
+    # name only makes postconf -d warn on stderr with status 0, so test its output.
+    if [ -n "$(postconf -d smtpd_forbid_bare_newline 2>/dev/null)" ]; then
         pf_postconf -e smtpd_forbid_bare_newline=yes || return 1
     fi
 
@@ -246,10 +260,14 @@ pf_setup() {
         case $'\n'$services in *$'\n'"$svc "*) pf_postconf -MX "$svc/unix" ;; esac
     done
     pf_postconf -F '*/*/chroot=n' || return 1
+    # Debian's relay entry logs as "postfix/relay": keep this instance's syslog_name.
+    case $'\n'$services in
+        *$'\n'"relay "*) pf_postconf -P "relay/unix/syslog_name=$sname/\$service_name" ;;
+    esac
     pf_postconf -M "$PF_PORT/inet=127.0.0.1:$PF_PORT inet n - n - - smtpd" || return 1
     pf_postconf -M "$PF_REINJECT_PORT/inet=127.0.0.1:$PF_REINJECT_PORT inet n - n - - smtpd" || return 1
     pf_postconf -P "127.0.0.1:$PF_REINJECT_PORT/inet/receive_override_options=no_milters" \
-        "127.0.0.1:$PF_REINJECT_PORT/inet/syslog_name=${PF_SYSLOG_NAME:-postfix-crier-test-$PF_PORT}/reinject" \
+        "127.0.0.1:$PF_REINJECT_PORT/inet/syslog_name=$sname/reinject" \
         || return 1
     # Maildir delivery for the virtual domains: one recipient per call, as nobody,
     # with Delivered-To, X-Original-To and Return-Path like virtual(8) adds.
@@ -470,7 +488,9 @@ pf_wait_mail() {
 # TO to test@crier.test. Returns swaks' exit status (0 = accepted; 23 = an RCPT was
 # rejected, 25 = DATA rejected, ...). The transcript (DATA summarised) is written to
 # $PF_SWAKS_LOG (a new file per call under $PF_DIR) and kept in $PF_SWAKS_OUT, e.g.
-#   pf_send_file m.eml a@partner.test x@crier.test; grep -q '<~* *550 5.6.0' "$PF_SWAKS_LOG"
+#   pf_send_file m.eml a@partner.test x@crier.test; grep -q '^<\*\* 550 5.6.0' "$PF_SWAKS_LOG"
+# (swaks marks server replies "<- " and error replies "<** "). FROM "<>" sends a null
+# sender.
 pf_send_file() {
     _pf_need_setup || return 1
     local file=${1:?usage: pf_send_file FILE [FROM [TO...]]} from=${2:-sender@crier.test}

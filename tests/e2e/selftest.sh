@@ -42,6 +42,8 @@ mkmsg "$msgdir/m3" sender@partner.test Alice+tag@Crier.test selftest-3
 pf_send_file "$msgdir/m1" sender@partner.test alice@crier.test || fail "swaks m1: $PF_SWAKS_OUT"
 grep -q '^<-  *250 .*queued as' "$PF_SWAKS_LOG" || fail "no 250 queued as in transcript: $PF_SWAKS_OUT"
 pf_send_file "$msgdir/m2" sender@partner.test bob@studio.test || fail "swaks m2: $PF_SWAKS_OUT"
+# (wait for the first one so that the oldest-first order below is certain)
+pf_wait_mail alice@crier.test 1 || fail "alice@crier.test did not get message 1"
 pf_send_file "$msgdir/m3" sender@partner.test Alice+tag@Crier.test || fail "swaks m3: $PF_SWAKS_OUT"
 
 # 2. One message with smtp-source.
