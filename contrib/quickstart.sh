@@ -1,23 +1,23 @@
 #!/bin/bash
 # contrib/quickstart.sh - the main job on the embedded default, on a fresh
-# Debian 12 machine: install the build dependencies, build crier, compile
-# the shipped example rules.d into a temporary state directory, and show,
-# for each sample event mail in tests/events, who gets it and why not.
-#
-# (This release has the rules engine and crierctl; the daemon that receives
-# events from Postfix comes next, and this script will then run it.)
+# Debian 12 machine, as root: install what crier needs, build it, start a
+# private Postfix on loopback with crierd as its milter and the shipped
+# example rules.d, push the sample events in tests/events through it with
+# swaks, and show the mail that arrived. Nothing outside a temporary
+# directory is touched (the system Postfix is neither configured nor
+# started); KEEP=1 keeps the directory for a look around.
 set -eu
 cd "$(dirname "$0")/.."
 top=$(pwd)
+[ "$(id -u)" = 0 ] || { echo "quickstart: run as root (it starts a private Postfix)" >&2; exit 1; }
 DEPS="build-essential autoconf automake libtool pkg-config libconfig-dev liblmdb-dev
-libical-dev libmilter-dev libgmime-3.0-dev libjansson-dev libsodium-dev
-libcurl4-openssl-dev"
+lmdb-utils libical-dev libmilter-dev libgmime-3.0-dev libjansson-dev libsodium-dev
+libcurl4-openssl-dev postfix swaks"
 missing=""
 for p in $DEPS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
 done
 if [ -n "$missing" ]; then
-    [ "$(id -u)" = 0 ] || { echo "quickstart: run as root to install:$missing" >&2; exit 1; }
     echo "== installing$missing"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq && apt-get install -y -qq $missing >/dev/null
@@ -27,19 +27,49 @@ echo "== building in build-quickstart/"
 ./autogen.sh >/dev/null 2>&1
 mkdir -p build-quickstart
 (cd build-quickstart && "$top/configure" -q && make -j2 >/dev/null)
-ctl="$top/build-quickstart/crierctl"
-state=$(mktemp -d /tmp/crier-quickstart.XXXXXX)
-trap 'rm -rf "$state"' EXIT
 
-echo "== crierctl check"
-"$ctl" -r rules.d check
-echo "== crierctl compile"
-"$ctl" -r rules.d -s "$state" compile
-for mail in tests/events/*.eml; do
-    echo
-    echo "== crierctl explain $mail"
-    "$ctl" -s "$state" explain "$mail"
+srcdir=$top
+top_builddir=$top/build-quickstart
+work=$(mktemp -d /tmp/crier-quickstart.XXXXXX)
+. tests/crierd.sh
+PF_NO_TRAP=1 . tests/e2e/postfix.sh
+trap 'crierd_stop >/dev/null 2>&1; pf_cleanup; [ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
+
+echo "== a private Postfix on 127.0.0.1 and crierd with rules.d/"
+pf_setup "$work/postfix" >/dev/null
+crierd_setup "$work/crier" "smtp:127.0.0.1:$PF_REINJECT_PORT"
+crierd_start
+pf_set "smtpd_milters=unix:$CD_SOCK" milter_default_action=tempfail milter_protocol=6
+pf_start
+echo "   Postfix: 127.0.0.1:$PF_PORT (crierd's milter), reinjection on :$PF_REINJECT_PORT"
+echo "   crierd:  $CD_DIR/crier.conf, log in $CD_DIR/crierd.log"
+
+echo "== sending the sample events to events@crier.test"
+for mail in tests/events/*.eml tests/events/bad/no-event-id.eml; do
+    if pf_send_file "$mail" portal@studio.test events@crier.test; then
+        echo "   $(basename "$mail"): accepted"
+    else
+        echo "   $(basename "$mail"): $(grep '^<\*\*' "$PF_SWAKS_LOG" | tail -1 | sed 's/^<\*\* *//')"
+    fi
 done
+pf_queue_empty_wait 30 >/dev/null || true
+sleep 1
+
+echo "== the mail that arrived"
+for d in "$PF_DIR"/mail/*/*; do
+    rcpt="$(basename "$d")@$(basename "$(dirname "$d")")"
+    echo "-- $rcpt: $(pf_mail_count "$rcpt") message(s)"
+    for f in $(pf_mail_files "$rcpt"); do
+        sed -n 's/^Subject: /   /p' "$f"
+    done
+done
+first=$(pf_mail_files ana@juicepost.example | head -1)
+if [ -n "$first" ]; then
+    echo
+    echo "== one of them in full ($first)"
+    awk '/^(Received|Delivered-To|Return-Path|X-Original-To):/ {skip = 1; next}
+         skip && /^[ \t]/ {next} {skip = 0; print "   " $0}' "$first"
+fi
 echo
-echo "== crierctl list ana@juicepost.example"
-"$ctl" -s "$state" list ana@juicepost.example
+echo "== what crierd logged"
+sed 's/^/   /' "$CD_DIR/crierd.log" | grep -v 'outbox: to=' | tail -20
