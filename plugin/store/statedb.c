@@ -269,23 +269,38 @@ int     statedb_outbox_next(STATEDB *sdb, MDB_txn *txn, uint64_t from, SDB_OUT *
     return (0);
 }
 
-/* statedb_outbox_done - Postfix took it: forget it */
-int     statedb_outbox_done(STATEDB *sdb, uint64_t seq, STRBUF *why)
+/* outbox_remove - take an entry out of the outbox; to_dead keeps a copy aside */
+static int outbox_remove(STATEDB *sdb, uint64_t seq, int to_dead, STRBUF *why)
 {
     unsigned char key[8];
     MDB_txn *txn;
-    MDB_val k;
-    int     rc;
+    MDB_val k, v;
+    int     rc = 0;
 
     seq_key(key, seq);
     k.mv_data = key;
     k.mv_size = 8;
     if (store_begin(sdb->st, 0, &txn, why) < 0)
 	return (-1);
-    rc = mdb_del(txn, sdb->dbi[SDB_OUTBOX], &k, NULL);
+    if (to_dead && (rc = mdb_get(txn, sdb->dbi[SDB_OUTBOX], &k, &v)) == 0)
+	rc = mdb_put(txn, sdb->dbi[SDB_DEAD], &k, &v, 0);
+    if (rc == 0)
+	rc = mdb_del(txn, sdb->dbi[SDB_OUTBOX], &k, NULL);
     if (rc != 0 && rc != MDB_NOTFOUND)
-	store_fail(sdb->st, rc, "outbox", why);
+	store_fail(sdb->st, rc, to_dead ? "dead" : "outbox", why);
     return (write_end(sdb, txn, rc == MDB_NOTFOUND ? 0 : rc, why));
+}
+
+/* statedb_outbox_done - Postfix took it: forget it */
+int     statedb_outbox_done(STATEDB *sdb, uint64_t seq, STRBUF *why)
+{
+    return (outbox_remove(sdb, seq, 0, why));
+}
+
+/* statedb_outbox_dead - Postfix refused it for good: keep it aside, visible */
+int     statedb_outbox_dead(STATEDB *sdb, uint64_t seq, STRBUF *why)
+{
+    return (outbox_remove(sdb, seq, 1, why));
 }
 
 /* statedb_outbox_defer - note an attempt and when to try again */
@@ -298,27 +313,6 @@ int     statedb_outbox_defer(STATEDB *sdb, const SDB_OUT *o, STRBUF *why)
 	return (-1);
     rc = put_out(sdb, txn, o->seq, o, why);
     return (write_end(sdb, txn, rc, why));
-}
-
-/* statedb_outbox_dead - Postfix refused it for good: keep it aside, visible */
-int     statedb_outbox_dead(STATEDB *sdb, uint64_t seq, STRBUF *why)
-{
-    unsigned char key[8];
-    MDB_txn *txn;
-    MDB_val k, v;
-    int     rc;
-
-    seq_key(key, seq);
-    k.mv_data = key;
-    k.mv_size = 8;
-    if (store_begin(sdb->st, 0, &txn, why) < 0)
-	return (-1);
-    if ((rc = mdb_get(txn, sdb->dbi[SDB_OUTBOX], &k, &v)) == 0
-	&& (rc = mdb_put(txn, sdb->dbi[SDB_DEAD], &k, &v, 0)) == 0)
-	rc = mdb_del(txn, sdb->dbi[SDB_OUTBOX], &k, NULL);
-    if (rc != 0 && rc != MDB_NOTFOUND)
-	store_fail(sdb->st, rc, "dead", why);
-    return (write_end(sdb, txn, rc == MDB_NOTFOUND ? 0 : rc, why));
 }
 
 /* statedb_count - entries in a table, by name */

@@ -3,19 +3,10 @@
 # events (milter_default_action = tempfail), start it again: the stale
 # socket and lock do not block the restart, and every accepted event is
 # notified exactly once.
-. "${srcdir:-.}/tests/cli/lib.sh"
-[ "$(id -u)" = 0 ] || { echo "SKIP: needs root for a private Postfix"; exit 77; }
-. "$srcdir/tests/crierd.sh"
-PF_NO_TRAP=1 . "$srcdir/tests/e2e/postfix.sh"
-. "$srcdir/tests/e2e/stream.sh"
-trap 'crierd_kill9; pf_cleanup; rm -rf "$T"' EXIT
+. "${srcdir:-.}/tests/e2e/lib.sh"
 N=40
 
-pf_setup "$T/pf" >/dev/null || { fail "pf_setup"; finish; }
-crierd_setup "$T/d" "smtp:127.0.0.1:$PF_REINJECT_PORT"
-crierd_start || { fail "crierd start"; finish; }
-pf_set "smtpd_milters=unix:$CD_SOCK" milter_default_action=tempfail milter_protocol=6
-pf_start || { fail "pf_start"; finish; }
+e2e_up
 mkdir "$T/ev" && stream_make "$T/ev" $N
 
 stream_send "$T/ev" $N >"$T/send.log" 2>&1 &

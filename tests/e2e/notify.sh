@@ -5,17 +5,9 @@
 # golden files, one message per recipient and event), nobody else does,
 # bad events are refused at SMTP with the reason, a resent Event-Id
 # notifies once, and the event mail itself reaches no mailbox.
-. "${srcdir:-.}/tests/cli/lib.sh"
-[ "$(id -u)" = 0 ] || { echo "SKIP: needs root for a private Postfix"; exit 77; }
-. "$srcdir/tests/crierd.sh"
-PF_NO_TRAP=1 . "$srcdir/tests/e2e/postfix.sh"
-trap 'crierd_kill9; pf_cleanup; rm -rf "$T"' EXIT
+. "${srcdir:-.}/tests/e2e/lib.sh"
 
-pf_setup "$T/pf" >/dev/null || { fail "pf_setup"; finish; }
-crierd_setup "$T/d" "smtp:127.0.0.1:$PF_REINJECT_PORT"
-crierd_start || { fail "crierd start"; finish; }
-pf_set "smtpd_milters=unix:$CD_SOCK" milter_default_action=tempfail milter_protocol=6
-pf_start || { fail "pf_start"; finish; }
+e2e_up
 
 # What should arrive: per recipient, the events with an immediate delivery.
 for ref in "$EVENTS"/*.explain; do
