@@ -157,6 +157,19 @@ static int conf_address_ok(const char *a, int optional)
     return (at && at != a && at[1] && strpbrk(a, " \t\r\n<>\"") == NULL);
 }
 
+/* conf_hostport_ok - HOST:PORT with a port from 1 to 65535 */
+static int conf_hostport_ok(const char *hp)
+{
+    const char *colon = strrchr(hp, ':');
+    char   *end;
+    long    port;
+
+    if (colon == NULL || colon == hp)
+	return (0);
+    port = strtol(colon + 1, &end, 10);
+    return (*end == 0 && colon[1] && port > 0 && port < 65536);
+}
+
 /*
  * conf_check - what crierd needs beyond syntax: addresses that are
  * addresses, a known log level, a reinject method it can use.
@@ -187,8 +200,9 @@ int     conf_check(const CONF *cf, STRBUF *why)
 	sb_printf(why, "log_level \"%s\": use debug, info, warning or error", cf->log_level);
 	return (-1);
     }
-    if (strncmp(cf->reinject, "smtp:", 5) != 0 && strncmp(cf->reinject, "sendmail:", 9) != 0) {
-	sb_printf(why, "reinject \"%s\": use smtp:HOST:PORT or sendmail:PATH", cf->reinject);
+    if ((strncmp(cf->reinject, "smtp:", 5) != 0 || !conf_hostport_ok(cf->reinject + 5))
+	&& (strncmp(cf->reinject, "sendmail:", 9) != 0 || cf->reinject[9] != '/')) {
+	sb_printf(why, "reinject \"%s\": use smtp:HOST:PORT or sendmail:/PATH", cf->reinject);
 	return (-1);
     }
     if (strncmp(cf->milter_socket, "unix:", 5) != 0 && strncmp(cf->milter_socket, "inet:", 5) != 0

@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -78,10 +79,10 @@ static int rules_build(const CONF *cf)
     return (rc);
 }
 
-/* make_dir - a run-time directory owned by the service user */
-static int make_dir(const char *path, uid_t uid, gid_t gid, STRBUF *why)
+/* make_dir - a directory owned by the service user */
+static int make_dir(const char *path, mode_t mode, uid_t uid, gid_t gid, STRBUF *why)
 {
-    if (mkdir(path, 0755) < 0 && errno != EEXIST) {
+    if (mkdir(path, mode) < 0 && errno != EEXIST) {
 	sb_printf(why, "cannot create %s: %s", path, strerror(errno));
 	return (-1);
     }
@@ -106,16 +107,21 @@ typedef struct ident {
     int     drop;			/* running as root: become uid/gid */
     uid_t   uid;
     gid_t   gid;
+    gid_t   gid_postfix;		/* the socket's group, or -1 */
 } IDENT;
 
 /* ident_get - the service user, when crierd starts as root */
 static int ident_get(const CONF *cf, IDENT *id, STRBUF *why)
 {
     struct passwd *pw;
+    struct group *gr;
 
     memset(id, 0, sizeof(*id));
     id->uid = getuid();
     id->gid = getgid();
+    id->gid_postfix = (gid_t) -1;
+    if ((gr = getgrnam("postfix")) != NULL)
+	id->gid_postfix = gr->gr_gid;
     if (getuid() != 0)
 	return (0);
     if ((pw = getpwnam(cf->user)) == NULL) {
@@ -136,7 +142,7 @@ static int own_state(const CONF *cf, const IDENT *id, STRBUF *why)
     "state.lmdb-lock", LOCK_FILE, 0};
     const char *const *f;
 
-    if (make_dir(cf->state_dir, id->uid, id->gid, why) < 0)
+    if (make_dir(cf->state_dir, 0750, id->uid, id->gid, why) < 0)
 	return (-1);
     for (f = files; getuid() == 0 && *f; f++) {
 	STRBUF  p = STRBUF_INIT;
@@ -154,11 +160,11 @@ static int prepare_dirs(const CONF *cf, const IDENT *id, STRBUF *why)
 {
     char   *piddir = dir_of(cf->pid_file);
     char   *sockdir = NULL;
-    int     rc = make_dir(piddir, id->uid, id->gid, why);
+    int     rc = make_dir(piddir, 0755, id->uid, id->gid, why);
 
     if (rc == 0 && strncmp(cf->milter_socket, "unix:", 5) == 0) {
 	sockdir = dir_of(cf->milter_socket + 5);
-	rc = make_dir(sockdir, id->uid, id->gid, why);
+	rc = make_dir(sockdir, 0755, id->uid, id->gid, why);
     }
     if (rc == 0)
 	rc = own_state(cf, id, why);
@@ -182,7 +188,7 @@ static int drop_privileges(const IDENT *id, STRBUF *why)
  * take_lock - one crierd per state directory. flock() locks die with their
  * holders, so a killed crierd never blocks its own restart.
  */
-static int take_lock(const CONF *cf, STRBUF *why)
+static int take_lock(const CONF *cf, const IDENT *id, STRBUF *why)
 {
     STRBUF  path = STRBUF_INIT;
     int     fd;
@@ -197,12 +203,14 @@ static int take_lock(const CONF *cf, STRBUF *why)
 	sb_free(&path);
 	return (-1);
     }
-    fcntl(fd, F_SETFD, 0);		/* the worker inherits the lock */
+    if (getuid() == 0)
+	(void) fchown(fd, id->uid, id->gid);	/* a restart as the user takes it anew */
     sb_free(&path);
-    return (fd);
+    return (fd);			/* close-on-exec: a re-exec takes it anew */
 }
 
-static int write_pid(const char *path, STRBUF *why)
+/* write_pid - the supervisor's pid, in a file the service user may rewrite */
+static int write_pid(const char *path, const IDENT *id, STRBUF *why)
 {
     FILE   *fp = fopen(path, "w");
 
@@ -210,6 +218,25 @@ static int write_pid(const char *path, STRBUF *why)
 	sb_printf(why, "cannot write pid_file %s: %s", path, strerror(errno));
 	return (-1);
     }
+    if (getuid() == 0)
+	(void) chown(path, id->uid, id->gid);
+    return (0);
+}
+
+/*
+ * readable_as_user - what a reload will read (crier.conf, the key), read
+ * now as the service user, so that a file only root can read fails the
+ * start instead of every reload.
+ */
+static int readable_as_user(STRBUF *why)
+{
+    LIVE   *lv = live_load(crierd.conf_file, 0, why);
+
+    if (lv == NULL) {
+	sb_printf(why, " (as the service user, uid %ld: check owners and modes)", (long) getuid());
+	return (-1);
+    }
+    live_free(lv);
     return (0);
 }
 
@@ -248,6 +275,7 @@ static void *reload_main(void *arg)
 	if (fresh == NULL)
 	    msg_error("reload: %s; keeping the running configuration", why.s);
 	else {
+	    live_settle(fresh);
 	    live_swap(fresh);
 	    msg_info("reload: configuration %s in service", crierd.conf_file);
 	}
@@ -294,8 +322,12 @@ static pid_t spawn_worker(void)
 {
     pid_t   pid = fork();
 
-    if (pid == 0)
+    if (pid == 0) {
+	prctl(PR_SET_PDEATHSIG, SIGTERM);	/* the supervisor died: stop too */
+	if (getppid() == 1)
+	    _exit(1);
 	_exit(worker());
+    }
     if (pid < 0)
 	msg_error("cannot fork the worker: %s", strerror(errno));
     return (pid);
@@ -312,11 +344,47 @@ static void supervise_reload(pid_t pid)
 	sb_free(&why);
 	return;
     }
+    live_settle(fresh);
     (void) rules_build(&fresh->conf);
     live_swap(fresh);
     if (pid > 0)
 	kill(pid, SIGUSR1);
     sb_free(&why);
+}
+
+/*
+ * socket_gone - a worker stopped by a stray SIGHUP (libmilter's "stop")
+ * removes its unix socket on the way out; another worker could not be
+ * reached.
+ */
+static int socket_gone(void)
+{
+    const char *sock = crierd.live->conf.milter_socket;
+    struct stat st;
+
+    return (strncmp(sock, "unix:", 5) == 0 && stat(sock + 5, &st) < 0 && errno == ENOENT);
+}
+
+/*
+ * restart_self - start crierd from scratch in this process (same pid, so
+ * the pid file and a service manager stay right), in the foreground, as
+ * the service user it already is.
+ */
+static void restart_self(void)
+{
+    int     argc = 0, i;
+    char  **argv;
+
+    while (crierd.argv[argc])
+	argc++;
+    argv = xcalloc((size_t) argc + 2, sizeof(char *));
+    for (i = 0; i < argc; i++)
+	argv[i] = crierd.argv[i];
+    argv[argc] = "-f";
+    msg_warn("the milter socket is gone; crierd restarts");
+    execv("/proc/self/exe", argv);
+    msg_error("cannot restart: %s", strerror(errno));
+    exit(1);
 }
 
 /* supervise - wait for signals; restart a worker that dies */
@@ -346,6 +414,8 @@ static int supervise(sigset_t *set)
 		    msg_error("worker %ld exited (status %d); starting another", (long) dead,
 			      WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status));
 		    sleep(1);
+		    if (socket_gone())
+			restart_self();
 		}
 	    }
 	if (stopping && pid <= 0)
@@ -407,13 +477,13 @@ static int start(int fg, sigset_t *set, STRBUF *why)
     log_init("crierd", fg);
     log_set_level(log_level_parse(cf->log_level));
     if (ident_get(cf, &id, why) < 0 || prepare_dirs(cf, &id, why) < 0
-	|| milter_setup(cf, why) < 0)
+	|| take_lock(cf, &id, why) < 0 || milter_setup(cf, id.gid_postfix, why) < 0)
 	return (-1);
     if (!fg)
 	daemonize();
     sigprocmask(SIG_BLOCK, set, NULL);
-    if (write_pid(cf->pid_file, why) < 0 || take_lock(cf, why) < 0
-	|| drop_privileges(&id, why) < 0)
+    if (write_pid(cf->pid_file, &id, why) < 0 || drop_privileges(&id, why) < 0
+	|| readable_as_user(why) < 0)
 	return (-1);
     if (rules_build(cf) < 0) {
 	RULESDB *rdb;
@@ -435,6 +505,7 @@ int     main(int argc, char **argv)
 
     if ((action = options(argc, argv, &fg, &status)) < 0)
 	return (status);
+    crierd.argv = argv;
     sched_init();
     signal(SIGPIPE, SIG_IGN);
     if ((crierd.live = live_load(crierd.conf_file, 0, &why)) == NULL) {

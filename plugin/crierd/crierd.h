@@ -11,6 +11,7 @@
 #define CRIER_CRIERD_H
 
 #include <pthread.h>
+#include <sys/types.h>
 
 #include "conf.h"
 #include "rulesdb.h"
@@ -28,6 +29,7 @@ typedef struct crierd {
     pthread_rwlock_t lock;		/* guards live */
     LIVE   *live;
     const char *conf_file;
+    char  **argv;			/* for a restart from scratch */
     STATEDB *sdb;			/* the worker's, opened after the fork */
     RULESDB *rdb;
     pthread_mutex_t wake_lock;		/* the outbox sleeps on this */
@@ -43,9 +45,10 @@ void    live_free(LIVE *live);
 LIVE   *live_hold(void);
 void    live_release(void);
 void    live_swap(LIVE *fresh);
+void    live_settle(LIVE *fresh);
 
 /* milter.c */
-int     milter_setup(const CONF *conf, STRBUF *why);
+int     milter_setup(const CONF *conf, gid_t group, STRBUF *why);
 int     milter_run(void);
 
 /* intake.c */

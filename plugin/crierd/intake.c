@@ -179,7 +179,14 @@ static int store_event(const EVENT *ev, const char *qid, STRBUF *reply)
     int     rc, dup = 0, verdict = INTAKE_DEFER;
 
     memset(&b, 0, sizeof(b));
-    if (rulesdb_read(crierd.rdb, &txn, &why) < 0)
+    if ((dup = statedb_known(crierd.sdb, ev->id, &why)) > 0) {
+	verdict = INTAKE_OK;		/* known: no matching, whatever the rules say now */
+	sb_printf(reply, "event %s was already accepted", ev->id);
+	msg_info("%s: event=%s type=%s partner=\"%s\" duplicate notifications=0 digest_items=0",
+		 qid, ev->id, ev->type, ev->partner);
+    } else if (dup < 0)
+	sb_printf(reply, "4.3.0 crier cannot read its store now: %s", sb_str(&why));
+    else if (rulesdb_read(crierd.rdb, &txn, &why) < 0)
 	sb_printf(reply, "4.3.0 crier cannot read its rules now: %s", sb_str(&why));
     else if ((rc = match_event(crierd.rdb, txn, ev, 0, &m, &why)) == MATCH_BAD_EVENT) {
 	sb_printf(reply, "5.6.0 event refused: %s", sb_str(&why));

@@ -8,7 +8,9 @@
  */
 #include "config.h"
 
+#include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "crierd.h"
 #include "log.h"
@@ -66,4 +68,37 @@ void    live_swap(LIVE *fresh)
     pthread_rwlock_unlock(&crierd.lock);
     log_set_level(log_level_parse(fresh->conf.log_level));
     live_free(old);
+}
+
+/*
+ * live_settle - what cannot change without a restart (sockets, state,
+ * identity) keeps its running value in a fresh configuration, and the log
+ * says so.
+ */
+void    live_settle(LIVE *fresh)
+{
+    static const struct {
+	const char *name;
+	size_t  offset;
+    } fixed[] = {
+	{"state_dir", offsetof(CONF, state_dir)},
+	{"milter_socket", offsetof(CONF, milter_socket)},
+	{"policy_socket", offsetof(CONF, policy_socket)},
+	{"pid_file", offsetof(CONF, pid_file)},
+	{"user", offsetof(CONF, user)},
+    };
+    LIVE   *old = live_hold();
+    size_t  i;
+
+    for (i = 0; old && i < sizeof(fixed) / sizeof(fixed[0]); i++) {
+	char  **now = (char **) ((char *) &old->conf + fixed[i].offset);
+	char  **new = (char **) ((char *) &fresh->conf + fixed[i].offset);
+
+	if (strcmp(*now, *new) != 0) {
+	    msg_warn("reload: %s changes only when crierd restarts; keeping %s", fixed[i].name,
+		     *now);
+	    conf_set(new, *now);
+	}
+    }
+    live_release();
 }

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "crierd.h"
 #include "log.h"
@@ -93,7 +94,10 @@ static sfsistat mlt_envrcpt(SMFICTX *ctx, char **argv)
 static sfsistat mlt_data(SMFICTX *ctx)
 {
     MCTX   *m = mctx_get(ctx);
+    const char *qid = smfi_getsymval(ctx, "i");
 
+    if (qid && strcmp(m->qid, "NOQUEUE") == 0)	/* smtpd knows it from DATA on */
+	snprintf(m->qid, sizeof(m->qid), "%s", qid);
     if (m->events == 0 && m->requests == 0)
 	return (SMFIS_ACCEPT);
     return (SMFIS_CONTINUE);
@@ -240,10 +244,12 @@ static struct smfiDesc milter_desc = {
 
 /*
  * milter_setup - register and bind, as root, before privileges go. A stale
- * socket left by a killed crierd is replaced. A unix socket is made
- * writable for Postfix (its directory is what limits access).
+ * socket left by a killed crierd is replaced. A unix socket is given to the
+ * group postfix, mode 0660, so that Postfix's smtpd (whose primary group
+ * that is) can connect and other local users cannot; without such a group
+ * it is 0666 and its directory is what limits access.
  */
-int     milter_setup(const CONF *conf, STRBUF *why)
+int     milter_setup(const CONF *conf, gid_t group, STRBUF *why)
 {
     const char *sock = conf->milter_socket;
 
@@ -252,8 +258,14 @@ int     milter_setup(const CONF *conf, STRBUF *why)
 	sb_printf(why, "cannot listen on milter_socket %s (does its directory exist?)", sock);
 	return (-1);
     }
-    if (strncmp(sock, "unix:", 5) == 0 || strncmp(sock, "local:", 6) == 0)
-	(void) chmod(strchr(sock, ':') + 1, 0666);
+    if (strncmp(sock, "unix:", 5) == 0 || strncmp(sock, "local:", 6) == 0) {
+	const char *path = strchr(sock, ':') + 1;
+
+	if (group != (gid_t) -1 && chown(path, (uid_t) -1, group) == 0)
+	    (void) chmod(path, 0660);
+	else
+	    (void) chmod(path, 0666);
+    }
     return (0);
 }
 

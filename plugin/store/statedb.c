@@ -195,6 +195,21 @@ int     statedb_accept(STATEDB *sdb, const char *event_id, const STRBUF *event_r
     return (write_end(sdb, txn, rc, why));
 }
 
+/* statedb_known - 1 when an event with this Event-Id was accepted, 0 if not, -1 */
+int     statedb_known(STATEDB *sdb, const char *event_id, STRBUF *why)
+{
+    MDB_txn *txn;
+    MDB_val v;
+    int     rc;
+
+    if (store_begin(sdb->st, 1, &txn, why) < 0)
+	return (-1);
+    rc = store_get(sdb->st, txn, sdb->dbi[SDB_EVENTS], "events", event_id, strlen(event_id),
+		   &v, why);
+    mdb_txn_abort(txn);
+    return (rc < 0 ? -1 : rc == 0);
+}
+
 /* statedb_request - keep a mail to the request address until self-service reads it */
 int     statedb_request(STATEDB *sdb, const char *qid, const char *msg, size_t len,
 			        STRBUF *why)

@@ -53,6 +53,7 @@ int     statedb_read(STATEDB *sdb, MDB_txn **txn, STRBUF *why);
 int     statedb_accept(STATEDB *sdb, const char *event_id, const STRBUF *event_rec,
 		               const SDB_OUT *out, size_t nout, const SDB_ITEM *items,
 		               size_t nitems, int *dup, STRBUF *why);
+int     statedb_known(STATEDB *sdb, const char *event_id, STRBUF *why);
 int     statedb_request(STATEDB *sdb, const char *qid, const char *msg, size_t len,
 			        STRBUF *why);
 

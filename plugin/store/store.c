@@ -54,7 +54,7 @@ int     store_open(const char *path, int flags, STORE **out, STRBUF *why)
 	|| (rc = mdb_env_set_maxreaders(st->env, STORE_MAXREADERS)) != 0
 	|| (rc = mdb_env_set_maxdbs(st->env, STORE_MAXDBS)) != 0
 	|| (rc = mdb_env_set_mapsize(st->env, store_map_size(path))) != 0
-	|| (rc = mdb_env_open(st->env, path, eflags, 0644)) != 0) {
+	|| (rc = mdb_env_open(st->env, path, eflags, 0640)) != 0) {
 	if (rc == ENOENT && (flags & STORE_RDONLY))
 	    sb_printf(why, "%s: no such store", path);
 	else

@@ -21,5 +21,13 @@ done
 wait $sender || { fail "the sender gave up"; cat "$T/send.log" >&2; }
 grep -c 'worker: serving' "$CD_DIR/crierd.log" | grep -q '^4$' || fail "expected 4 starts"
 stream_check $N || fail "not exactly once"
+
+# kill -9 of the supervisor alone: its worker follows (it holds the lock),
+# so a plain restart works.
+pid=$(cat "$CD_DIR/run/crierd.pid")
+kill -9 "$pid"
+for _ in $(seq 50); do pgrep -f "crierd -c $CD_DIR/crier.conf" >/dev/null || break; sleep 0.1; done
+pgrep -f "crierd -c $CD_DIR/crier.conf" >/dev/null && fail "the worker outlived its supervisor"
+crierd_start || fail "restart after kill -9 of the supervisor"
 crierd_stop || fail "crierd stop"
 finish

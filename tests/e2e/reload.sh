@@ -45,5 +45,23 @@ pf_queue_empty_wait 20 || fail "queue not empty"
 grep -q "event=after-.* accepted" "$CD_DIR/crierd.log" || fail "the event after the reload was not accepted"
 sleep 1
 [ "$(pf_mail_count ana@juicepost.example)" = "$before" ] || fail "ana still notified after leaving"
+# A second crierd on the same state directory: refused, the running one unharmed.
+"$CRIERD" -c "$CD_DIR/crier.conf" -f >"$T/second.log" 2>&1 && fail "a second crierd started"
+grep -q "another crierd is running" "$T/second.log" || fail "second start: $(cat "$T/second.log")"
+[ -S "$CD_SOCK" ] && [ "$(cat "$CD_DIR/run/crierd.pid")" = "$pid" ] || fail "second start did harm"
+
+# A stray SIGHUP to the worker (libmilter's "stop", which removes the socket):
+# crierd starts afresh in the same process and serves on.
+pkill -HUP -P "$pid"
+for _ in $(seq 100); do
+    [ "$(grep -c 'worker: serving' "$CD_DIR/crierd.log")" -ge 2 ] && [ -S "$CD_SOCK" ] && break
+    sleep 0.1
+done
+grep -q "the milter socket is gone; crierd restarts" "$CD_DIR/crierd.log" || fail "no restart logged"
+kill -0 "$pid" || fail "the supervisor is gone after a stray SIGHUP"
+mkdir "$T/ev2" && stream_make "$T/ev2" 3 && sed -i 's/Event-Id: stream-/Event-Id: stray-/' "$T/ev2"/*.eml
+stream_send "$T/ev2" 3 || fail "events after the stray SIGHUP"
+pf_queue_empty_wait 20 || fail "queue not empty"
+[ "$(grep -c 'event=stray-.* accepted' "$CD_DIR/crierd.log")" = 3 ] || fail "stray-SIGHUP events not accepted"
 crierd_stop || fail "crierd stop"
 finish
