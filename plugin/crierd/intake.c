@@ -168,51 +168,77 @@ static int build(const LIVE *lv, MDB_txn *txn, const EVENT *ev, const MATCH *m, 
     return (0);
 }
 
-/* store_event - match, build and commit; the verdict for Postfix */
-static int store_event(const EVENT *ev, const char *qid, STRBUF *reply)
+/*
+ * known - an Event-Id accepted before is answered 250 before any matching,
+ * whatever the rules say now. Returns a verdict, or -1 for a new event.
+ */
+static int known(const EVENT *ev, const char *qid, STRBUF *reply)
 {
-    STRBUF  why = STRBUF_INIT, rec = STRBUF_INIT;
-    LIVE   *lv = live_hold();
-    BATCH   b;
-    MATCH  *m = NULL;
-    MDB_txn *txn = NULL;
-    int     rc, dup = 0, verdict = INTAKE_DEFER;
+    STRBUF  why = STRBUF_INIT;
+    int     rc = statedb_known(crierd.sdb, ev->id, &why);
 
-    memset(&b, 0, sizeof(b));
-    if ((dup = statedb_known(crierd.sdb, ev->id, &why)) > 0) {
-	verdict = INTAKE_OK;		/* known: no matching, whatever the rules say now */
+    if (rc > 0) {
 	sb_printf(reply, "event %s was already accepted", ev->id);
 	msg_info("%s: event=%s type=%s partner=\"%s\" duplicate notifications=0 digest_items=0",
 		 qid, ev->id, ev->type, ev->partner);
-    } else if (dup < 0)
+    } else if (rc < 0)
 	sb_printf(reply, "4.3.0 crier cannot read its store now: %s", sb_str(&why));
-    else if (rulesdb_read(crierd.rdb, &txn, &why) < 0)
+    sb_free(&why);
+    return (rc > 0 ? INTAKE_OK : rc < 0 ? INTAKE_DEFER : -1);
+}
+
+/* commit - the event with all it causes, or a 4.3.0 reply */
+static int commit(const EVENT *ev, const char *qid, const BATCH *b, STRBUF *reply)
+{
+    STRBUF  why = STRBUF_INIT, rec = STRBUF_INIT;
+    int     dup = 0, rc;
+
+    event_pack(ev, qid, (long) time(NULL), &rec);
+    rc = statedb_accept(crierd.sdb, ev->id, &rec, b->out, b->nout, b->items, b->nitems, &dup,
+			&why);
+    if (rc < 0)
+	sb_printf(reply, "4.3.0 crier cannot store the event now: %s", sb_str(&why));
+    else {
+	sb_printf(reply, "event %s %s", ev->id, dup ? "was already accepted" : "accepted");
+	msg_info("%s: event=%s type=%s partner=\"%s\" %s notifications=%zu digest_items=%zu",
+		 qid, ev->id, ev->type, ev->partner, dup ? "duplicate" : "accepted",
+		 dup ? 0 : b->nout, dup ? 0 : b->nitems);
+    }
+    sb_free(&why);
+    sb_free(&rec);
+    return (rc < 0 ? INTAKE_DEFER : INTAKE_OK);
+}
+
+/* store_event - match, build and commit; the verdict for Postfix */
+static int store_event(const EVENT *ev, const char *qid, STRBUF *reply)
+{
+    STRBUF  why = STRBUF_INIT;
+    LIVE   *lv;
+    BATCH   b;
+    MATCH  *m = NULL;
+    MDB_txn *txn = NULL;
+    int     rc, verdict = INTAKE_DEFER;
+
+    if ((verdict = known(ev, qid, reply)) >= 0)
+	return (verdict);
+    verdict = INTAKE_DEFER;
+    memset(&b, 0, sizeof(b));
+    lv = live_hold();
+    if (rulesdb_read(crierd.rdb, &txn, &why) < 0)
 	sb_printf(reply, "4.3.0 crier cannot read its rules now: %s", sb_str(&why));
     else if ((rc = match_event(crierd.rdb, txn, ev, 0, &m, &why)) == MATCH_BAD_EVENT) {
 	sb_printf(reply, "5.6.0 event refused: %s", sb_str(&why));
 	verdict = INTAKE_REFUSE;
     } else if (rc != MATCH_OK || build(lv, txn, ev, m, &b, qid, &why) < 0)
 	sb_printf(reply, "4.3.0 crier cannot match the event now: %s", sb_str(&why));
-    else {
-	event_pack(ev, qid, (long) time(NULL), &rec);
-	if (statedb_accept(crierd.sdb, ev->id, &rec, b.out, b.nout, b.items, b.nitems, &dup,
-			   &why) < 0)
-	    sb_printf(reply, "4.3.0 crier cannot store the event now: %s", sb_str(&why));
-	else {
-	    verdict = INTAKE_OK;
-	    sb_printf(reply, "event %s %s", ev->id, dup ? "was already accepted" : "accepted");
-	    msg_info("%s: event=%s type=%s partner=\"%s\" %s notifications=%zu digest_items=%zu",
-		     qid, ev->id, ev->type, ev->partner, dup ? "duplicate" : "accepted",
-		     dup ? 0 : b.nout, dup ? 0 : b.nitems);
-	}
-    }
+    else
+	verdict = commit(ev, qid, &b, reply);
     if (txn)
 	mdb_txn_abort(txn);
     live_release();
     batch_free(&b);
     match_free(m);
     sb_free(&why);
-    sb_free(&rec);
     return (verdict);
 }
 
