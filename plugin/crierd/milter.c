@@ -34,22 +34,26 @@ typedef struct mctx {
     int     too_big;
 } MCTX;
 
+/* mctx_get - the message's state; a new one starts clean, as NOQUEUE */
 static MCTX *mctx_get(SMFICTX *ctx)
 {
     MCTX   *m = smfi_getpriv(ctx);
 
     if (m == NULL) {
 	m = xcalloc(1, sizeof(MCTX));
+	snprintf(m->qid, sizeof(m->qid), "NOQUEUE");
 	smfi_setpriv(ctx, m);
     }
     return (m);
 }
 
+/* mctx_reset - ready for the next message of the session */
 static void mctx_reset(MCTX *m)
 {
     strv_free(&m->ours);
     sb_free(&m->msg);
     memset(m, 0, sizeof(*m));
+    snprintf(m->qid, sizeof(m->qid), "NOQUEUE");
 }
 
 /* bare - an envelope address without <> */
@@ -62,14 +66,23 @@ static char *bare(const char *addr)
     return (xstrdup(addr));
 }
 
-static sfsistat mlt_envfrom(SMFICTX *ctx, char **argv)
+/*
+ * mlt_negotiate - crierd needs only the recipients, DATA and, for its own
+ * mail, the content: Postfix is asked to skip the rest and not to wait for
+ * replies crierd would only answer with "continue". Each step it saves is
+ * a round trip per SMTP session.
+ */
+static sfsistat mlt_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
+			              unsigned long f2, unsigned long f3, unsigned long *pf0,
+			              unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
 {
-    MCTX   *m = mctx_get(ctx);
-    const char *qid = smfi_getsymval(ctx, "i");
+    unsigned long want = SMFIP_NOCONNECT | SMFIP_NOHELO | SMFIP_NOMAIL | SMFIP_NOUNKNOWN
+    | SMFIP_NR_RCPT | SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY;
 
-    (void) argv;
-    mctx_reset(m);
-    snprintf(m->qid, sizeof(m->qid), "%s", qid ? qid : "NOQUEUE");
+    (void) ctx, (void) f2, (void) f3;
+    *pf0 = (SMFIF_ADDRCPT | SMFIF_DELRCPT) & f0;
+    *pf1 = want & f1;
+    *pf2 = *pf3 = 0;
     return (SMFIS_CONTINUE);
 }
 
@@ -96,10 +109,12 @@ static sfsistat mlt_data(SMFICTX *ctx)
     MCTX   *m = mctx_get(ctx);
     const char *qid = smfi_getsymval(ctx, "i");
 
-    if (qid && strcmp(m->qid, "NOQUEUE") == 0)	/* smtpd knows it from DATA on */
+    if (qid)				/* smtpd knows it from DATA on */
 	snprintf(m->qid, sizeof(m->qid), "%s", qid);
-    if (m->events == 0 && m->requests == 0)
+    if (m->events == 0 && m->requests == 0) {
+	mctx_reset(m);
 	return (SMFIS_ACCEPT);
+    }
     return (SMFIS_CONTINUE);
 }
 
@@ -231,7 +246,6 @@ static struct smfiDesc milter_desc = {
     .xxfi_name = "crierd",
     .xxfi_version = SMFI_VERSION,
     .xxfi_flags = SMFIF_ADDRCPT | SMFIF_DELRCPT,
-    .xxfi_envfrom = mlt_envfrom,
     .xxfi_envrcpt = mlt_envrcpt,
     .xxfi_header = mlt_header,
     .xxfi_eoh = mlt_eoh,
@@ -240,6 +254,7 @@ static struct smfiDesc milter_desc = {
     .xxfi_abort = mlt_abort,
     .xxfi_close = mlt_close,
     .xxfi_data = mlt_data,
+    .xxfi_negotiate = mlt_negotiate,
 };
 
 /*

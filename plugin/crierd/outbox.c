@@ -3,8 +3,9 @@
  *
  * One thread walks the outbox in sequence order and hands each message to
  * Postfix (reinject.c). A message leaves the store only after Postfix
- * accepted it; a crash between Postfix's 250 and the delete sends it again
- * with the same Message-ID, which receivers can recognise. When Postfix
+ * accepted it, up to OUTBOX_BATCH of them per commit; a crash between
+ * Postfix's 250 and that commit sends them again with the same
+ * Message-IDs, which receivers can recognise. When Postfix
  * cannot be reached, everything waits, with a backoff that doubles up to
  * an hour, and goes on in order when it is back. A recipient Postfix defers
  * waits alone; one it refuses for good goes to the "dead" table and the log.
@@ -20,6 +21,7 @@
 #include "mem.h"
 
 #define OUTBOX_IDLE	30		/* seconds between passes when idle */
+#define OUTBOX_BATCH	32		/* sent messages forgotten per commit */
 #define OUTBOX_BACKOFF_MAX 3600
 
 static pthread_t outbox_thread;
@@ -57,13 +59,28 @@ static int take(uint64_t from, SDB_OUT *o, STRBUF *copy, STRBUF *why)
     return (rc);
 }
 
+/* SENT - messages Postfix took, to forget in one commit */
+typedef struct sent {
+    uint64_t seq[OUTBOX_BATCH];
+    size_t  n;
+} SENT;
+
+static void forget(SENT *sent, STRBUF *why)
+{
+    if (statedb_outbox_done(crierd.sdb, sent->seq, sent->n, why) < 0)
+	msg_error("outbox: %zu sent messages not removed (they will go again, same "
+		  "Message-IDs): %s", sent->n, why->s);
+    sent->n = 0;
+}
+
 /* settle - record what Postfix said about one entry */
-static void settle(SDB_OUT *o, int verdict, const char *reason, STRBUF *why)
+static void settle(SDB_OUT *o, int verdict, const char *reason, SENT *sent, STRBUF *why)
 {
     if (verdict == REINJECT_OK) {
-	if (statedb_outbox_done(crierd.sdb, o->seq, why) < 0)
-	    msg_error("outbox: message-id=<%s> sent but not removed: %s", o->message_id, why->s);
 	msg_info("outbox: to=<%s> message-id=<%s> status=sent", o->recipient, o->message_id);
+	sent->seq[sent->n++] = o->seq;
+	if (sent->n == OUTBOX_BATCH)
+	    forget(sent, why);
     } else if (verdict == REINJECT_PERM) {
 	msg_error("outbox: to=<%s> message-id=<%s> status=refused (kept in the dead table): %s",
 		  o->recipient, o->message_id, reason);
@@ -81,6 +98,7 @@ static void settle(SDB_OUT *o, int verdict, const char *reason, STRBUF *why)
 static unsigned pass(REINJECT *ri, unsigned *down)
 {
     STRBUF  copy = STRBUF_INIT, why = STRBUF_INIT, reason = STRBUF_INIT;
+    SENT    sent = {{0}, 0};
     uint64_t from = 0;
     unsigned wait = OUTBOX_IDLE;
     time_t  now = time(NULL);
@@ -102,8 +120,9 @@ static unsigned pass(REINJECT *ri, unsigned *down)
 	    break;
 	}
 	*down = 0;
-	settle(&o, verdict, sb_str(&reason), &why);
+	settle(&o, verdict, sb_str(&reason), &sent, &why);
     }
+    forget(&sent, &why);
     if (why.len)
 	msg_error("outbox: %s", why.s);
     sb_free(&copy);

@@ -284,38 +284,47 @@ int     statedb_outbox_next(STATEDB *sdb, MDB_txn *txn, uint64_t from, SDB_OUT *
     return (0);
 }
 
-/* outbox_remove - take an entry out of the outbox; to_dead keeps a copy aside */
-static int outbox_remove(STATEDB *sdb, uint64_t seq, int to_dead, STRBUF *why)
+/* outbox_remove - entries out of the outbox, in one transaction; to_dead keeps copies */
+static int outbox_remove(STATEDB *sdb, const uint64_t *seqs, size_t n, int to_dead,
+			         STRBUF *why)
 {
     unsigned char key[8];
     MDB_txn *txn;
     MDB_val k, v;
+    size_t  i;
     int     rc = 0;
 
-    seq_key(key, seq);
-    k.mv_data = key;
-    k.mv_size = 8;
     if (store_begin(sdb->st, 0, &txn, why) < 0)
 	return (-1);
-    if (to_dead && (rc = mdb_get(txn, sdb->dbi[SDB_OUTBOX], &k, &v)) == 0)
-	rc = mdb_put(txn, sdb->dbi[SDB_DEAD], &k, &v, 0);
-    if (rc == 0)
-	rc = mdb_del(txn, sdb->dbi[SDB_OUTBOX], &k, NULL);
+    for (i = 0; i < n && (rc == 0 || rc == MDB_NOTFOUND); i++) {
+	seq_key(key, seqs[i]);
+	k.mv_data = key;
+	k.mv_size = 8;
+	rc = 0;
+	if (to_dead && (rc = mdb_get(txn, sdb->dbi[SDB_OUTBOX], &k, &v)) == 0)
+	    rc = mdb_put(txn, sdb->dbi[SDB_DEAD], &k, &v, 0);
+	if (rc == 0)
+	    rc = mdb_del(txn, sdb->dbi[SDB_OUTBOX], &k, NULL);
+    }
     if (rc != 0 && rc != MDB_NOTFOUND)
 	store_fail(sdb->st, rc, to_dead ? "dead" : "outbox", why);
     return (write_end(sdb, txn, rc == MDB_NOTFOUND ? 0 : rc, why));
 }
 
-/* statedb_outbox_done - Postfix took it: forget it */
-int     statedb_outbox_done(STATEDB *sdb, uint64_t seq, STRBUF *why)
+/*
+ * statedb_outbox_done - Postfix took them: forget them, several in one
+ * commit (one fsync), since a crash before it only resends, with the same
+ * Message-IDs.
+ */
+int     statedb_outbox_done(STATEDB *sdb, const uint64_t *seqs, size_t n, STRBUF *why)
 {
-    return (outbox_remove(sdb, seq, 0, why));
+    return (n ? outbox_remove(sdb, seqs, n, 0, why) : 0);
 }
 
 /* statedb_outbox_dead - Postfix refused it for good: keep it aside, visible */
 int     statedb_outbox_dead(STATEDB *sdb, uint64_t seq, STRBUF *why)
 {
-    return (outbox_remove(sdb, seq, 1, why));
+    return (outbox_remove(sdb, &seq, 1, 1, why));
 }
 
 /* statedb_outbox_defer - note an attempt and when to try again */

@@ -59,7 +59,7 @@ int     statedb_request(STATEDB *sdb, const char *qid, const char *msg, size_t l
 
 int     statedb_outbox_next(STATEDB *sdb, MDB_txn *txn, uint64_t from, SDB_OUT *out,
 			            STRBUF *why);
-int     statedb_outbox_done(STATEDB *sdb, uint64_t seq, STRBUF *why);
+int     statedb_outbox_done(STATEDB *sdb, const uint64_t *seqs, size_t n, STRBUF *why);
 int     statedb_outbox_defer(STATEDB *sdb, const SDB_OUT *o, STRBUF *why);
 int     statedb_outbox_dead(STATEDB *sdb, uint64_t seq, STRBUF *why);
 int     statedb_count(STATEDB *sdb, const char *table, size_t *n, STRBUF *why);

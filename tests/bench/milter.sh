@@ -39,7 +39,9 @@
 # the queue must be empty, the sink must have exactly N more messages and
 # the maillog exactly N more deliveries to it ("status=sent"), and the
 # generator must have had no failure; otherwise the script says so and
-# exits 1.
+# exits 1. The column in_s is when the load generator had finished (every
+# message accepted by Postfix); for C, the time from in_s to seconds is
+# crierd's outbox catching up with the events it has accepted.
 #
 # Environment: BENCH_MESSAGES (M, 2000), BENCH_EVENTS (E, 1000), BENCH_ROUNDS
 # (R, 3), BENCH_SESSIONS (S, 20), BENCH_LENGTH (L, 2048), BENCH_CALIBRATE
