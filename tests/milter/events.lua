@@ -1,6 +1,7 @@
 -- events.lua - the milter on event mail: a good event is consumed (the
 -- message discarded), a malformed one refused at end of data with the
--- reason, mail to nobody of crier's let go at DATA untouched.
+-- reason, a request kept, mail to nobody of crier's let go at DATA
+-- untouched.
 package.path = os.getenv("CRIER_SRCDIR") .. "/tests/milter/?.lua;" .. package.path
 local T = require("lib")
 local ev = os.getenv("CRIER_SRCDIR") .. "/tests/events/"
@@ -28,6 +29,11 @@ T.run("events.lua", function()
                {"<events@crier.test>", "<audit@studio.test>"}, "Q4")
     assert(r == SMFIR_ACCEPT, "event + other: expected ACCEPT, got " .. tostring(r))
     assert(mt.eom_check(conn, MT_RCPTDELETE, "<events@crier.test>"), "events rcpt not removed")
+
+    -- a mail to the request address: kept for self-service, not delivered
+    r = T.send(conn, ev .. "redelivery-juice.eml", "<ana@juicepost.example>",
+               {"<crier-request@crier.test>"}, "Q5")
+    assert(r == SMFIR_DISCARD, "request: expected DISCARD, got " .. tostring(r))
 
     -- malformed events: 550 with the reason
     local bad = {
