@@ -39,6 +39,7 @@ static const struct conf_key {
     {"pid_file", CONF_STR, CRIER_RUNDIR "/crierd.pid", offsetof(CONF, pid_file)},
     {"log_level", CONF_STR, "info", offsetof(CONF, log_level)},
     {"max_event_size", CONF_INT, "1048576", offsetof(CONF, max_event_size)},
+    {"digest_max_size", CONF_INT, "65536", offsetof(CONF, digest_max_size)},
     {NULL, 0, NULL, 0},
 };
 

@@ -232,3 +232,32 @@ void    event_pack(const EVENT *ev, const char *qid, long received, STRBUF *out)
 	pack_str(out, ev->fields[i].value);
     }
 }
+
+/* event_unpack - an event back from its record (see event_pack()); NULL if damaged */
+EVENT  *event_unpack(const void *rec, size_t len, long *received)
+{
+    EVENT  *ev = xcalloc(1, sizeof(EVENT));
+    UNPACK  u;
+    uint64_t n, i;
+
+    unpack_init(&u, rec, len);
+    *received = (long) unpack_u64(&u);
+    (void) unpack_str(&u);		/* the queue id */
+    n = unpack_u64(&u);
+    ev->fields = xcalloc(n < EVENT_MAX_FIELDS ? EVENT_MAX_FIELDS : n, sizeof(EVENT_FIELD));
+    for (i = 0; i < n && !u.bad; i++) {
+	EVENT_FIELD *f = &ev->fields[ev->nfields++];
+
+	f->name = xstrdup(unpack_str(&u));
+	f->key = str_field_name(f->name);
+	f->value = xstrdup(unpack_str(&u));
+    }
+    ev->type = event_get(ev, "event");
+    ev->id = event_get(ev, "event_id");
+    ev->partner = event_get(ev, "partner");
+    if (u.bad || !ev->type || !ev->id || !ev->partner) {
+	event_free(ev);
+	return (NULL);
+    }
+    return (ev);
+}

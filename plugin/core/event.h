@@ -38,5 +38,6 @@ int     event_parse_mail(const char *msg, size_t len, EVENT **ev, STRBUF *why);
 const char *event_get(const EVENT *ev, const char *key);
 void    event_free(EVENT *ev);
 void    event_pack(const EVENT *ev, const char *qid, long received, STRBUF *out);
+EVENT  *event_unpack(const void *rec, size_t len, long *received);
 
 #endif

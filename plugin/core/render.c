@@ -63,9 +63,28 @@ static void render_list_id(const char *notif, const char *sender, STRBUF *out)
     sb_printf(out, ".notifications.%s>", at ? at + 1 : "localhost");
 }
 
-static void render_mute_link(const RENDER_IN *in, const RENDER_NOTIF *n, STRBUF *out)
+static void render_mute_link(const char *request_address, const RENDER_NOTIF *n, STRBUF *out)
 {
-    sb_printf(out, "mailto:%s?subject=mute%%20%s", in->request_address, n->mute_token);
+    sb_printf(out, "mailto:%s?subject=mute%%20%s", request_address, n->mute_token);
+}
+
+/* render_footer - why the mail came, and how to mute each notification */
+static void render_footer(const char *request_address, const char *what,
+			          const RENDER_NOTIF *notifs, size_t n, STRBUF *b)
+{
+    size_t  i;
+
+    sb_printf(b, "\n-- \nYou receive this because of %s notification%s:\n",
+	      n == 1 ? "this" : "these", n == 1 ? "" : "s");
+    for (i = 0; i < n; i++) {
+	STRBUF  link = STRBUF_INIT;
+
+	render_mute_link(request_address, &notifs[i], &link);
+	sb_printf(b, "\n* %s (%s, %s)\n  %s%swhere %s\n  To mute it: %s\n", notifs[i].id,
+		  notifs[i].kind == 'd' ? "default" : "custom", notifs[i].frequency,
+		  what ? what : "", what ? " " : "", notifs[i].where, sb_str(&link));
+	sb_free(&link);
+    }
 }
 
 /* render_body - the event for a person, then why it came and how to stop it */
@@ -92,18 +111,7 @@ static void render_body(const RENDER_IN *in, STRBUF *b)
 	sb_printf(b, "\n%s\n", v);
     if ((v = event_get(in->ev, "link")) != NULL)
 	sb_printf(b, "\n%s\n", v);
-    sb_printf(b, "\n-- \nYou receive this because of %s notification%s:\n",
-	      in->nnotifs == 1 ? "this" : "these", in->nnotifs == 1 ? "" : "s");
-    for (i = 0; i < in->nnotifs; i++) {
-	const RENDER_NOTIF *n = &in->notifs[i];
-	STRBUF  link = STRBUF_INIT;
-
-	render_mute_link(in, n, &link);
-	sb_printf(b, "\n* %s (%s, %s)\n  %s where %s\n  To mute it: %s\n", n->id,
-		  n->kind == 'd' ? "default" : "custom", n->frequency, in->event_title,
-		  n->where, sb_str(&link));
-	sb_free(&link);
-    }
+    render_footer(in->request_address, in->event_title, in->notifs, in->nnotifs, b);
     sb_printf(b, "\nEvent-Id: %s\n", in->ev->id);
 }
 
@@ -125,36 +133,49 @@ static void set_raw(GMimeObject *m, const char *name, const char *value)
     sb_free(&raw);
 }
 
-/* render_headers - the headers besides From, To, Subject, Date, Message-ID */
-static void render_headers(GMimeObject *m, const RENDER_IN *in)
+/* What every crier message carries, notification or digest. */
+typedef struct compose {
+    const char *recipient;
+    const char *sender;
+    const char *request_address;
+    const char *message_id;
+    time_t  date;
+    const char *subject;
+    const char *event_id;		/* X-Crier-Event, or NULL */
+    const char *digest;			/* X-Crier-Digest, or NULL */
+    const RENDER_NOTIF *notifs;		/* the first gives List-Id, and */
+    size_t  nnotifs;			/* List-Unsubscribe when it is alone */
+    int     unsub_first;		/* ... or when the caller says so */
+    const STRBUF *text;
+} COMPOSE;
+
+/* compose_headers - the headers besides From, To, Subject, Date, Message-ID */
+static void compose_headers(GMimeObject *m, const COMPOSE *c)
 {
     STRBUF  sb = STRBUF_INIT;
     size_t  i;
 
     g_mime_object_set_header(m, "Auto-Submitted", "auto-generated", NULL);
     g_mime_object_set_header(m, "Precedence", "bulk", NULL);
-    render_list_id(in->notifs[0].id, in->sender, &sb);
+    render_list_id(c->nnotifs == 1 || c->unsub_first ? c->notifs[0].id : "digest", c->sender,
+		   &sb);
     set_raw(m, "List-Id", sb.s);
+    if (c->nnotifs == 1 || c->unsub_first) {
+	sb_reset(&sb);
+	sb_putc(&sb, '<');
+	render_mute_link(c->request_address, &c->notifs[0], &sb);
+	sb_putc(&sb, '>');
+	set_raw(m, "List-Unsubscribe", sb.s);
+    }
+    if (c->event_id)
+	g_mime_object_set_header(m, "X-Crier-Event", c->event_id, NULL);
+    if (c->digest)
+	g_mime_object_set_header(m, "X-Crier-Digest", c->digest, NULL);
     sb_reset(&sb);
-    sb_putc(&sb, '<');
-    render_mute_link(in, &in->notifs[0], &sb);
-    sb_putc(&sb, '>');
-    set_raw(m, "List-Unsubscribe", sb.s);
-    g_mime_object_set_header(m, "X-Crier-Event", in->ev->id, NULL);
-    sb_reset(&sb);
-    for (i = 0; i < in->nnotifs; i++)
-	sb_printf(&sb, "%s%s", i ? ", " : "", in->notifs[i].id);
+    for (i = 0; i < c->nnotifs; i++)
+	sb_printf(&sb, "%s%s", i ? ", " : "", c->notifs[i].id);
     g_mime_object_set_header(m, "X-Crier-Notification", sb.s, NULL);
     sb_free(&sb);
-}
-
-/* render_subject - "Redelivery Requested: The Long Night S01E03 (Juice Post)" */
-static void render_subject(const RENDER_IN *in, STRBUF *sb)
-{
-    const char *title = event_get(in->ev, "title");
-
-    sb_printf(sb, "%s%s%s (%s)", in->event_title, title ? ": " : "", title ? title : "",
-	      in->ev->partner);
 }
 
 /* render_text_part - UTF-8 as it is (set_text would pick Latin-1 when it can) */
@@ -166,38 +187,32 @@ static GMimeTextPart *render_text_part(const STRBUF *text)
 
     g_mime_part_set_content(GMIME_PART(body), dw);
     g_mime_text_part_set_charset(body, "utf-8");
+    g_mime_part_set_content_encoding(GMIME_PART(body), GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE);
     g_object_unref(dw);
     g_object_unref(st);
     return (body);
 }
 
-int     render_notification(const RENDER_IN *in, STRBUF *out, STRBUF *why)
+/* compose - the whole message, CRLF line ends, for SMTP */
+static void compose(const COMPOSE *c, STRBUF *out)
 {
     GMimeMessage *m;
     GMimeTextPart *body;
     GMimeFormatOptions *fmt;
     GDateTime *date;
-    STRBUF  text = STRBUF_INIT, subject = STRBUF_INIT;
     char   *s;
 
-    if (in->nnotifs == 0) {
-	sb_puts(why, "no notification to render");
-	return (-1);
-    }
     g_mime_init();
     m = g_mime_message_new(TRUE);
-    g_mime_message_add_mailbox(m, GMIME_ADDRESS_TYPE_FROM, "crier", in->sender);
-    g_mime_message_add_mailbox(m, GMIME_ADDRESS_TYPE_TO, NULL, in->recipient);
-    render_subject(in, &subject);
-    g_mime_message_set_subject(m, subject.s, "utf-8");
-    date = g_date_time_new_from_unix_utc((gint64) in->date);
+    g_mime_message_add_mailbox(m, GMIME_ADDRESS_TYPE_FROM, "crier", c->sender);
+    g_mime_message_add_mailbox(m, GMIME_ADDRESS_TYPE_TO, NULL, c->recipient);
+    g_mime_message_set_subject(m, c->subject, "utf-8");
+    date = g_date_time_new_from_unix_utc((gint64) c->date);
     g_mime_message_set_date(m, date);
     g_date_time_unref(date);
-    g_mime_message_set_message_id(m, in->message_id);
-    render_headers(GMIME_OBJECT(m), in);
-    render_body(in, &text);
-    body = render_text_part(&text);
-    g_mime_part_set_content_encoding(GMIME_PART(body), GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE);
+    g_mime_message_set_message_id(m, c->message_id);
+    compose_headers(GMIME_OBJECT(m), c);
+    body = render_text_part(c->text);
     g_mime_message_set_mime_part(m, GMIME_OBJECT(body));
     g_object_unref(body);
     fmt = g_mime_format_options_new();
@@ -207,6 +222,115 @@ int     render_notification(const RENDER_IN *in, STRBUF *out, STRBUF *why)
     g_free(s);
     g_mime_format_options_free(fmt);
     g_object_unref(m);
+}
+
+int     render_notification(const RENDER_IN *in, STRBUF *out, STRBUF *why)
+{
+    STRBUF  text = STRBUF_INIT, subject = STRBUF_INIT;
+    const char *title = event_get(in->ev, "title");
+    COMPOSE c;
+
+    if (in->nnotifs == 0) {
+	sb_puts(why, "no notification to render");
+	return (-1);
+    }
+    sb_printf(&subject, "%s%s%s (%s)", in->event_title, title ? ": " : "", title ? title : "",
+	      in->ev->partner);
+    render_body(in, &text);
+    memset(&c, 0, sizeof(c));
+    c.recipient = in->recipient;
+    c.sender = in->sender;
+    c.request_address = in->request_address;
+    c.message_id = in->message_id;
+    c.date = in->date;
+    c.subject = subject.s;
+    c.event_id = in->ev->id;
+    c.notifs = in->notifs;
+    c.nnotifs = in->nnotifs;
+    c.unsub_first = 1;			/* several: the first in List-Unsubscribe */
+    c.text = &text;
+    compose(&c, out);
+    sb_free(&text);
+    sb_free(&subject);
+    return (0);
+}
+
+/* render_digest_item - one event in a digest: its key fields and link */
+void    render_digest_item(const RENDER_ITEM *it, STRBUF *b)
+{
+    const char *title = event_get(it->ev, "title");
+    const char *summary = event_get(it->ev, "summary");
+    const char *link = event_get(it->ev, "link");
+    const char *when = event_get(it->ev, "occurred");
+
+    sb_printf(b, "  - %s (%s)%s%s\n", title ? title : it->ev->id, it->ev->partner,
+	      when ? ", " : "", when ? when : "");
+    if (summary)
+	sb_printf(b, "    %s\n", summary);
+    if (link)
+	sb_printf(b, "    %s\n", link);
+}
+
+/* digest_subject - "Daily digest, 30 Nov: 12 events: 5 Redelivery Requested, 7 QC Failed" */
+static void digest_subject(const RENDER_DIGEST *in, STRBUF *sb)
+{
+    size_t  i, j, n;
+
+    sb_printf(sb, "%s digest, %s: %zu event%s:", in->freq_title, in->period, in->nitems,
+	      in->nitems == 1 ? "" : "s");
+    for (i = 0; i < in->nitems; i = j) {
+	for (j = i, n = 0; j < in->nitems
+	     && strcmp(in->items[j].event_title, in->items[i].event_title) == 0; j++)
+	    n++;
+	sb_printf(sb, "%s %zu %s", i ? "," : "", n, in->items[i].event_title);
+    }
+}
+
+/* digest_body - grouped by event type and, inside, by notification */
+static void digest_body(const RENDER_DIGEST *in, STRBUF *b)
+{
+    size_t  i;
+
+    for (i = 0; i < in->nitems; i++) {
+	const RENDER_ITEM *it = &in->items[i], *prev = i ? &in->items[i - 1] : NULL;
+
+	if (prev == NULL || strcmp(prev->event_title, it->event_title) != 0)
+	    sb_printf(b, "%s%s\n", i ? "\n" : "", it->event_title);
+	if (prev == NULL || strcmp(prev->event_title, it->event_title) != 0
+	    || strcmp(prev->notif, it->notif) != 0)
+	    sb_printf(b, "\n  through %s:\n", it->notif);
+	render_digest_item(it, b);
+    }
+    if (in->more)
+	sb_printf(b, "\n%zu more item%s did not fit in this message; %s in the next one, "
+		  "sent right after it.\n", in->more, in->more == 1 ? "" : "s",
+		  in->more == 1 ? "it follows" : "they follow");
+    render_footer(in->request_address, NULL, in->notifs, in->nnotifs, b);
+}
+
+int     render_digest(const RENDER_DIGEST *in, STRBUF *out, STRBUF *why)
+{
+    STRBUF  text = STRBUF_INIT, subject = STRBUF_INIT;
+    COMPOSE c;
+
+    if (in->nitems == 0 || in->nnotifs == 0) {
+	sb_puts(why, "an empty digest is not sent");
+	return (-1);
+    }
+    digest_subject(in, &subject);
+    digest_body(in, &text);
+    memset(&c, 0, sizeof(c));
+    c.recipient = in->recipient;
+    c.sender = in->sender;
+    c.request_address = in->request_address;
+    c.message_id = in->message_id;
+    c.date = in->date;
+    c.subject = subject.s;
+    c.digest = in->frequency;
+    c.notifs = in->notifs;
+    c.nnotifs = in->nnotifs;
+    c.text = &text;
+    compose(&c, out);
     sb_free(&text);
     sb_free(&subject);
     return (0);

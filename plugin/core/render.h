@@ -35,7 +35,32 @@ typedef struct render_in {
     size_t  nnotifs;
 } RENDER_IN;
 
+/* One item of a digest: an event, and the notification that put it there. */
+typedef struct render_item {
+    const EVENT *ev;
+    const char *event_title;
+    const char *notif;
+} RENDER_ITEM;
+
+typedef struct render_digest {
+    const char *recipient;
+    const char *sender;
+    const char *request_address;
+    const char *message_id;
+    time_t  date;
+    const char *frequency;		/* name, for X-Crier-Digest */
+    const char *freq_title;		/* "Daily" */
+    const char *period;			/* "30 Nov", the recipient's local date */
+    const RENDER_ITEM *items;		/* by event type, notification, arrival */
+    size_t  nitems;
+    size_t  more;			/* items left for the next message */
+    const RENDER_NOTIF *notifs;		/* every notification concerned */
+    size_t  nnotifs;
+} RENDER_DIGEST;
+
 int     render_notification(const RENDER_IN *in, STRBUF *out, STRBUF *why);
+void    render_digest_item(const RENDER_ITEM *it, STRBUF *out);
+int     render_digest(const RENDER_DIGEST *in, STRBUF *out, STRBUF *why);
 void    render_message_id(const char *event_id, const char *recipient, const char *frequency,
 			          const char *sender, STRBUF *out);
 

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "clock.h"
 #include "crierctl.h"
 #include "schedule.h"
 
@@ -31,6 +32,7 @@ static const struct verb {
 	"\t\t[--kind default|custom] [--muted|--active] [--profile P] [--json]",
     "find notifications by any field"},
     {"explain", cmd_explain, "FILE|- [--json]", "who would get this event mail, and why not"},
+    {"digests", cmd_digests, "[USER] [--json]", "pending digests and when each goes out"},
     {NULL, NULL, NULL, NULL},
 };
 
@@ -120,6 +122,15 @@ int     main(int argc, char **argv)
     memset(&ctl, 0, sizeof(ctl));
     conf_defaults(&ctl.conf);
     sched_init();
+    {
+	STRBUF  why = STRBUF_INIT;
+
+	if (clock_init(&why) < 0) {
+	    fprintf(stderr, "crierctl: %s\n", why.s);
+	    sb_free(&why);
+	    return (CTL_USAGE);
+	}
+    }
     if ((at = global_options(&ctl, argc, argv, &status)) < 0)
 	goto done;
     if (at >= argc) {

@@ -31,6 +31,7 @@ int     cmd_reload(CTL *, int, char **);
 int     cmd_list(CTL *, int, char **);
 int     cmd_search(CTL *, int, char **);
 int     cmd_explain(CTL *, int, char **);
+int     cmd_digests(CTL *, int, char **);
 
 /* shared helpers (crierctl.c, output.c) */
 int     ctl_refuse(CTL *ctl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

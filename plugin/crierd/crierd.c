@@ -35,6 +35,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "compile.h"
 #include "crierd.h"
 #include "log.h"
@@ -52,6 +53,22 @@ static void usage(FILE *fp)
 	    "  -n         check the configuration and rules.d, then exit\n"
 	    "  --help     this text\n  --version  the version\n\nSee crierd(8), crier.conf(5).\n",
 	    CONF_DEFAULT_FILE);
+}
+
+/*
+ * crash_point - a testing aid: with CRIER_CRASH_AT=NAME in the environment,
+ * crierd dies here as if killed -9 (worker and supervisor), so that tests
+ * can show what a crash at exactly this point does.
+ */
+void    crash_point(const char *name)
+{
+    const char *at = getenv("CRIER_CRASH_AT");
+
+    if (at == NULL || strcmp(at, name) != 0)
+	return;
+    msg_warn("CRIER_CRASH_AT=%s: crierd dies here, as if killed", name);
+    kill(getppid(), SIGKILL);
+    raise(SIGKILL);
 }
 
 /* rules_build - check rules.d and compile it; every problem to the log */
@@ -304,12 +321,13 @@ static int worker(void)
 	return (1);
     }
     pthread_create(&reloader, NULL, reload_main, NULL);
-    if (outbox_start() != 0) {
-	msg_error("worker: cannot start the outbox thread");
+    if (outbox_start() != 0 || digests_start() != 0) {
+	msg_error("worker: cannot start the outbox and digest threads");
 	return (1);
     }
     msg_info("worker: serving milter_socket %s", lv->conf.milter_socket);
     rc = milter_run();
+    digests_stop();
     outbox_stop();
     msg_info("worker: stopped");
     statedb_close(crierd.sdb);
@@ -508,6 +526,10 @@ int     main(int argc, char **argv)
     crierd.argv = argv;
     sched_init();
     signal(SIGPIPE, SIG_IGN);
+    if (clock_init(&why) < 0) {
+	fprintf(stderr, "crierd: %s\n", why.s);
+	return (1);
+    }
     if ((crierd.live = live_load(crierd.conf_file, 0, &why)) == NULL) {
 	fprintf(stderr, "crierd: %s\n", why.s);
 	return (1);

@@ -63,6 +63,13 @@ int     outbox_start(void);
 void    outbox_stop(void);
 void    outbox_wake(void);
 
+/* digests.c */
+int     digests_start(void);
+void    digests_stop(void);
+
+/* crierd.c */
+void    crash_point(const char *name);
+
 /* reinject.c */
 #define REINJECT_OK	0
 #define REINJECT_TEMP	1

@@ -14,7 +14,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "crierd.h"
+#include "digest.h"
 #include "log.h"
 #include "match.h"
 #include "mem.h"
@@ -69,7 +71,7 @@ static int group_notifs(const LIVE *lv, MDB_txn *txn, const MATCH_HIT *h, size_t
 	if (rulesdb_get_view(crierd.rdb, txn, h[i].view, &v, why) != 0)
 	    return (-1);
 	rulesdb_view_where(&v, &bufs[2 * i]);
-	token_make(&lv->key, TOKEN_MUTE, h[i].recipient, h[i].notification, time(NULL),
+	token_make(&lv->key, TOKEN_MUTE, h[i].recipient, h[i].notification, clock_now(),
 		   &bufs[2 * i + 1]);
 	rn[i].id = h[i].notification;
 	rn[i].kind = h[i].kind;
@@ -101,7 +103,7 @@ static int render_group(const LIVE *lv, MDB_txn *txn, const EVENT *ev, const MAT
     in.sender = lv->conf.sender_address;
     in.request_address = lv->conf.request_address;
     in.message_id = mid->s;
-    in.date = time(NULL);
+    in.date = clock_now();
     in.notifs = rn;
     in.nnotifs = n;
     if (rc == 0 && (rc = render_notification(&in, msg, why)) == 0) {
@@ -120,10 +122,12 @@ static int render_group(const LIVE *lv, MDB_txn *txn, const EVENT *ev, const MAT
 }
 
 /* digest_group - one digest item for one recipient and frequency */
-static void digest_group(const EVENT *ev, const MATCH *m, size_t from, size_t to, BATCH *b)
+static int digest_group(const LIVE *lv, MDB_txn *txn, const EVENT *ev, const MATCH *m,
+			        size_t from, size_t to, BATCH *b, STRBUF *why)
 {
     SDB_ITEM *it = &b->items[b->nitems++];
     char  **ids = xcalloc(to - from + 1, sizeof(char *));
+    time_t  due;
     size_t  i;
 
     for (i = from; i < to; i++)
@@ -133,6 +137,12 @@ static void digest_group(const EVENT *ev, const MATCH *m, size_t from, size_t to
     it->event_id = ev->id;
     it->notifs = ids;
     it->nnotifs = to - from;
+    it->arrived = (uint64_t) clock_now();
+    if (digest_due(crierd.rdb, txn, &lv->conf, it->recipient, it->frequency,
+		   (time_t) it->arrived, &due, why) < 0)
+	return (-1);
+    it->due = (uint64_t) due;
+    return (0);
 }
 
 /* is_immediate - a frequency without an RRULE sends at once */
@@ -160,9 +170,10 @@ static int build(const LIVE *lv, MDB_txn *txn, const EVENT *ev, const MATCH *m, 
 	if (is_crier(&lv->conf, m->hits[i].recipient))
 	    msg_warn("%s: event=%s recipient=%s: crier's own address, skipped", qid, ev->id,
 		     m->hits[i].recipient);
-	else if (!is_immediate(txn, m->hits[i].frequency))
-	    digest_group(ev, m, i, end, b);
-	else if (render_group(lv, txn, ev, m, i, end, b, why) < 0)
+	else if (!is_immediate(txn, m->hits[i].frequency)) {
+	    if (digest_group(lv, txn, ev, m, i, end, b, why) < 0)
+		return (-1);
+	} else if (render_group(lv, txn, ev, m, i, end, b, why) < 0)
 	    return (-1);
     }
     return (0);
@@ -193,7 +204,7 @@ static int commit(const EVENT *ev, const char *qid, const BATCH *b, STRBUF *repl
     STRBUF  why = STRBUF_INIT, rec = STRBUF_INIT;
     int     dup = 0, rc;
 
-    event_pack(ev, qid, (long) time(NULL), &rec);
+    event_pack(ev, qid, (long) clock_now(), &rec);
     rc = statedb_accept(crierd.sdb, ev->id, &rec, b->out, b->nout, b->items, b->nitems, &dup,
 			&why);
     if (rc < 0)

@@ -32,6 +32,7 @@ typedef struct mctx {
     STRV    ours;			/* crier's recipients, as given */
     STRBUF  msg;			/* headers and body */
     int     too_big;
+    unsigned long noreply;		/* SMFIP_NR_* that Postfix agreed to */
 } MCTX;
 
 /* mctx_get - the message's state; a new one starts clean, as NOQUEUE */
@@ -50,10 +51,19 @@ static MCTX *mctx_get(SMFICTX *ctx)
 /* mctx_reset - ready for the next message of the session */
 static void mctx_reset(MCTX *m)
 {
+    unsigned long noreply = m->noreply;
+
     strv_free(&m->ours);
     sb_free(&m->msg);
     memset(m, 0, sizeof(*m));
     snprintf(m->qid, sizeof(m->qid), "NOQUEUE");
+    m->noreply = noreply;
+}
+
+/* go_on - "continue", said the way this session agreed for this step */
+static sfsistat go_on(const MCTX *m, unsigned long step)
+{
+    return ((m->noreply & step) ? SMFIS_NOREPLY : SMFIS_CONTINUE);
 }
 
 /* bare - an envelope address without <> */
@@ -79,10 +89,11 @@ static sfsistat mlt_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
     unsigned long want = SMFIP_NOCONNECT | SMFIP_NOHELO | SMFIP_NOMAIL | SMFIP_NOUNKNOWN
     | SMFIP_NR_RCPT | SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY;
 
-    (void) ctx, (void) f2, (void) f3;
+    (void) f2, (void) f3;
     *pf0 = (SMFIF_ADDRCPT | SMFIF_DELRCPT) & f0;
     *pf1 = want & f1;
     *pf2 = *pf3 = 0;
+    mctx_get(ctx)->noreply = *pf1 & (SMFIP_NR_RCPT | SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY);
     return (SMFIS_CONTINUE);
 }
 
@@ -100,7 +111,7 @@ static sfsistat mlt_envrcpt(SMFICTX *ctx, char **argv)
 	m->others++;
     live_release();
     free(rcpt);
-    return (SMFIS_CONTINUE);
+    return (go_on(m, SMFIP_NR_RCPT));
 }
 
 /* mlt_data - all recipients known: mail that is not crier's goes its way */
@@ -141,19 +152,23 @@ static sfsistat mlt_header(SMFICTX *ctx, char *name, char *value)
     collect(ctx, m, ": ", 2);
     collect(ctx, m, value, strlen(value));
     collect(ctx, m, "\r\n", 2);
-    return (SMFIS_CONTINUE);
+    return (go_on(m, SMFIP_NR_HDR));
 }
 
 static sfsistat mlt_eoh(SMFICTX *ctx)
 {
-    collect(ctx, mctx_get(ctx), "\r\n", 2);
-    return (SMFIS_CONTINUE);
+    MCTX   *m = mctx_get(ctx);
+
+    collect(ctx, m, "\r\n", 2);
+    return (go_on(m, SMFIP_NR_EOH));
 }
 
 static sfsistat mlt_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 {
-    collect(ctx, mctx_get(ctx), chunk, len);
-    return (SMFIS_CONTINUE);
+    MCTX   *m = mctx_get(ctx);
+
+    collect(ctx, m, chunk, len);
+    return (go_on(m, SMFIP_NR_BODY));
 }
 
 /*
@@ -227,7 +242,7 @@ static sfsistat mlt_eom(SMFICTX *ctx)
 static sfsistat mlt_abort(SMFICTX *ctx)
 {
     mctx_reset(mctx_get(ctx));
-    return (SMFIS_CONTINUE);
+    return (SMFIS_CONTINUE);		/* (abort gets no reply anyway) */
 }
 
 static sfsistat mlt_close(SMFICTX *ctx)

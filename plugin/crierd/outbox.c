@@ -120,6 +120,8 @@ static unsigned pass(REINJECT *ri, unsigned *down)
 	    break;
 	}
 	*down = 0;
+	if (verdict == REINJECT_OK)
+	    crash_point("outbox-sent");
 	settle(&o, verdict, sb_str(&reason), &sent, &why);
     }
     forget(&sent, &why);
@@ -182,7 +184,7 @@ int     outbox_start(void)
 
 void    outbox_stop(void)
 {
-    crierd.stopping = 1;
+    crierd.stopping = 1;		/* (the digest runner is stopped first) */
     outbox_wake();
     pthread_join(outbox_thread, NULL);
 }

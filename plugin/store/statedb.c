@@ -13,7 +13,8 @@
 #include "store.h"
 #include "strutil.h"
 
-enum { SDB_META, SDB_EVENTS, SDB_OUTBOX, SDB_DIGESTS, SDB_REQUESTS, SDB_DEAD, SDB_COUNT };
+enum { SDB_META, SDB_EVENTS, SDB_OUTBOX, SDB_DIGESTS, SDB_REQUESTS, SDB_DEAD, SDB_DGROUPS,
+SDB_DUE, SDB_COUNT };
 
 static const STORE_TABLE sdb_tables[SDB_COUNT] = {
     {"meta", 0},
@@ -22,6 +23,8 @@ static const STORE_TABLE sdb_tables[SDB_COUNT] = {
     {"digests", 0},
     {"requests", 0},
     {"dead", 0},
+    {"dgroups", 0},
+    {"due", 0},
 };
 
 struct statedb {
@@ -29,18 +32,18 @@ struct statedb {
     MDB_dbi dbi[SDB_COUNT];
 };
 
-int     statedb_open(const char *state_dir, STATEDB **out, STRBUF *why)
+static int statedb_open_mode(const char *state_dir, int writable, STATEDB **out, STRBUF *why)
 {
     STATEDB *sdb = xcalloc(1, sizeof(STATEDB));
     STRBUF  path = STRBUF_INIT;
     int     rc;
 
     sb_printf(&path, "%s/%s", state_dir, STATEDB_FILE);
-    rc = store_mkdir(state_dir, why);
+    rc = writable ? store_mkdir(state_dir, why) : 0;
     if (rc == 0)
-	rc = store_open(path.s, 0, &sdb->st, why);
+	rc = store_open(path.s, writable ? 0 : STORE_RDONLY, &sdb->st, why);
     if (rc == 0)
-	rc = store_tables(sdb->st, 1, sdb_tables, SDB_COUNT, sdb->dbi, why);
+	rc = store_tables(sdb->st, writable, sdb_tables, SDB_COUNT, sdb->dbi, why);
     sb_free(&path);
     if (rc < 0) {
 	statedb_close(sdb);
@@ -48,6 +51,17 @@ int     statedb_open(const char *state_dir, STATEDB **out, STRBUF *why)
     }
     *out = sdb;
     return (rc);
+}
+
+int     statedb_open(const char *state_dir, STATEDB **out, STRBUF *why)
+{
+    return (statedb_open_mode(state_dir, 1, out, why));
+}
+
+/* statedb_open_ro - for crierctl: read what crierd keeps, change nothing */
+int     statedb_open_ro(const char *state_dir, STATEDB **out, STRBUF *why)
+{
+    return (statedb_open_mode(state_dir, 0, out, why));
 }
 
 void    statedb_close(STATEDB *sdb)
@@ -121,33 +135,77 @@ static int put_out(STATEDB *sdb, MDB_txn *txn, uint64_t seq, const SDB_OUT *o, S
     return (rc ? -1 : 0);
 }
 
+/* group_key - lower-cased recipient NUL frequency: one digest */
+static void group_key(STRBUF *k, const char *recipient, const char *frequency)
+{
+    sb_reset(k);
+    sb_puts(k, recipient);
+    str_lower(k->s);
+    sb_putc(k, 0);
+    sb_puts(k, frequency);
+}
+
+/* due_key - the due time, then the group: the schedule in time order */
+static void due_key(STRBUF *k, uint64_t due, const STRBUF *group)
+{
+    unsigned char t[8];
+
+    seq_key(t, due);
+    sb_reset(k);
+    sb_putn(k, t, 8);
+    sb_putn(k, group->s, group->len);
+}
+
+/* put_group - a digest's entry and place in the schedule, when it has none */
+static int put_group(STATEDB *sdb, MDB_txn *txn, const SDB_ITEM *it, const STRBUF *gk,
+		             STRBUF *why)
+{
+    STRBUF  v = STRBUF_INIT, dk = STRBUF_INIT;
+    MDB_val old;
+    int     rc = store_get(sdb->st, txn, sdb->dbi[SDB_DGROUPS], "dgroups", gk->s, gk->len, &old,
+			   why);
+
+    if (rc <= 0)
+	return (rc);			/* scheduled already, or an error */
+    pack_u64(&v, it->due);
+    pack_str(&v, it->recipient);
+    pack_str(&v, it->frequency);
+    due_key(&dk, it->due, gk);
+    rc = store_put(sdb->st, txn, sdb->dbi[SDB_DGROUPS], "dgroups", gk->s, gk->len, v.s, v.len,
+		   0, why);
+    if (rc == 0)
+	rc = store_put(sdb->st, txn, sdb->dbi[SDB_DUE], "due", dk.s, dk.len, "", 0, 0, why);
+    sb_free(&v);
+    sb_free(&dk);
+    return (rc ? -1 : 0);
+}
+
 /* put_item - one digest item, keyed to sort by recipient, frequency, arrival */
 static int put_item(STATEDB *sdb, MDB_txn *txn, uint64_t seq, const SDB_ITEM *it, STRBUF *why)
 {
-    STRBUF  k = STRBUF_INIT, v = STRBUF_INIT;
+    STRBUF  gk = STRBUF_INIT, k = STRBUF_INIT, v = STRBUF_INIT;
     unsigned char sk[8];
     size_t  i;
     int     rc;
 
-    sb_puts(&k, it->recipient);
-    str_lower(k.s);
-    sb_putc(&k, 0);
-    sb_puts(&k, it->frequency);
+    group_key(&gk, it->recipient, it->frequency);
+    sb_putn(&k, gk.s, gk.len);
     sb_putc(&k, 0);
     seq_key(sk, seq);
     sb_putn(&k, sk, 8);
     pack_str(&v, it->recipient);
     pack_str(&v, it->frequency);
     pack_str(&v, it->event_id);
-    pack_u64(&v, (uint64_t) time(NULL));
+    pack_u64(&v, it->arrived);
     pack_u64(&v, it->nnotifs);
     for (i = 0; i < it->nnotifs; i++)
 	pack_str(&v, it->notifs[i]);
     rc = store_put(sdb->st, txn, sdb->dbi[SDB_DIGESTS], "digests", k.s, k.len, v.s, v.len, 0,
-		   why);
+		   why) ? -1 : put_group(sdb, txn, it, &gk, why);
+    sb_free(&gk);
     sb_free(&k);
     sb_free(&v);
-    return (rc ? -1 : 0);
+    return (rc);
 }
 
 /* write_end - commit, or abort after an error; -1 on either failure */
@@ -358,4 +416,236 @@ int     statedb_count(STATEDB *sdb, const char *table, size_t *n, STRBUF *why)
     mdb_txn_abort(txn);
     *n = ms.ms_entries;
     return (rc ? store_fail(sdb->st, rc, table, why) : 0);
+}
+
+/* statedb_get_event - an accepted event's record (see event_pack()): 0, 1 absent, -1 */
+int     statedb_get_event(STATEDB *sdb, MDB_txn *txn, const char *event_id, const void **rec,
+			          size_t *len, STRBUF *why)
+{
+    MDB_val v;
+    int     rc = store_get(sdb->st, txn, sdb->dbi[SDB_EVENTS], "events", event_id,
+			   strlen(event_id), &v, why);
+
+    if (rc == 0) {
+	*rec = v.mv_data;
+	*len = v.mv_size;
+    }
+    return (rc);
+}
+
+static int decode_group(const MDB_val *v, SDB_GROUP *g)
+{
+    UNPACK  u;
+
+    unpack_init(&u, v->mv_data, v->mv_size);
+    g->due = unpack_u64(&u);
+    g->recipient = unpack_str(&u);
+    g->frequency = unpack_str(&u);
+    return (u.bad ? -1 : 0);
+}
+
+/* group_of_due - the dgroups record a due-index key points at */
+static int group_of_due(STATEDB *sdb, MDB_txn *txn, const MDB_val *k, MDB_val *v)
+{
+    MDB_val gk;
+
+    if (k->mv_size <= 8)
+	return (MDB_CORRUPTED);
+    gk.mv_data = (char *) k->mv_data + 8;
+    gk.mv_size = k->mv_size - 8;
+    return (mdb_get(txn, sdb->dbi[SDB_DGROUPS], &gk, v));
+}
+
+/*
+ * statedb_groups_each - every pending digest, by recipient, or (by_due) in
+ * the order they fall due. Stops when fn returns non-zero.
+ */
+int     statedb_groups_each(STATEDB *sdb, MDB_txn *txn, int by_due, SDB_GROUP_FN fn,
+			            void *ctx, STRBUF *why)
+{
+    MDB_cursor *c;
+    MDB_val k, v;
+    SDB_GROUP g;
+    int     rc, db = by_due ? SDB_DUE : SDB_DGROUPS;
+
+    if ((rc = mdb_cursor_open(txn, sdb->dbi[db], &c)) != 0)
+	return (store_fail(sdb->st, rc, sdb_tables[db].name, why));
+    while ((rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) == 0) {
+	if (by_due && (rc = group_of_due(sdb, txn, &k, &v)) != 0)
+	    break;
+	if (decode_group(&v, &g) < 0) {
+	    rc = MDB_CORRUPTED;
+	    break;
+	}
+	if (fn(&g, ctx) != 0)
+	    break;
+    }
+    mdb_cursor_close(c);
+    return (rc == 0 || rc == MDB_NOTFOUND ? 0 : store_fail(sdb->st, rc, "dgroups", why));
+}
+
+static int decode_item(const MDB_val *k, const MDB_val *v, SDB_ITEM *it)
+{
+    UNPACK  u;
+
+    memset(it, 0, sizeof(*it));
+    if (k->mv_size < 9)
+	return (-1);
+    it->seq = seq_of((const char *) k->mv_data + k->mv_size - 8);
+    unpack_init(&u, v->mv_data, v->mv_size);
+    it->recipient = unpack_str(&u);
+    it->frequency = unpack_str(&u);
+    it->event_id = unpack_str(&u);
+    it->arrived = unpack_u64(&u);
+    it->nnotifs = unpack_u64(&u);
+    it->notifbuf = u;
+    return (u.bad ? -1 : 0);
+}
+
+/* statedb_items_each - the items of one digest, oldest first */
+int     statedb_items_each(STATEDB *sdb, MDB_txn *txn, const char *recipient,
+			           const char *frequency, SDB_ITEM_FN fn, void *ctx, STRBUF *why)
+{
+    STRBUF  prefix = STRBUF_INIT;
+    MDB_cursor *c;
+    MDB_val k, v;
+    SDB_ITEM it;
+    int     rc;
+
+    group_key(&prefix, recipient, frequency);
+    sb_putc(&prefix, 0);
+    if ((rc = mdb_cursor_open(txn, sdb->dbi[SDB_DIGESTS], &c)) != 0) {
+	sb_free(&prefix);
+	return (store_fail(sdb->st, rc, "digests", why));
+    }
+    k.mv_data = prefix.s;
+    k.mv_size = prefix.len;
+    for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
+	 rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+	if (k.mv_size != prefix.len + 8 || memcmp(k.mv_data, prefix.s, prefix.len) != 0)
+	    break;
+	if (decode_item(&k, &v, &it) < 0) {
+	    rc = MDB_CORRUPTED;
+	    break;
+	}
+	if (fn(&it, ctx) != 0)
+	    break;
+    }
+    mdb_cursor_close(c);
+    sb_free(&prefix);
+    return (rc == 0 || rc == MDB_NOTFOUND ? 0 : store_fail(sdb->st, rc, "digests", why));
+}
+
+/* set_due - move a digest in the schedule (due 0: take it out) */
+static int set_due(STATEDB *sdb, MDB_txn *txn, const STRBUF *gk, const char *recipient,
+		           const char *frequency, uint64_t due, STRBUF *why)
+{
+    STRBUF  dk = STRBUF_INIT, v = STRBUF_INIT;
+    MDB_val old, kv;
+    SDB_GROUP g;
+    int     rc = 0;
+
+    kv.mv_data = gk->s;
+    kv.mv_size = gk->len;
+    if (mdb_get(txn, sdb->dbi[SDB_DGROUPS], &kv, &old) == 0 && decode_group(&old, &g) == 0) {
+	due_key(&dk, g.due, gk);
+	kv.mv_data = dk.s;
+	kv.mv_size = dk.len;
+	(void) mdb_del(txn, sdb->dbi[SDB_DUE], &kv, NULL);
+    }
+    if (due == 0) {
+	kv.mv_data = gk->s;
+	kv.mv_size = gk->len;
+	rc = mdb_del(txn, sdb->dbi[SDB_DGROUPS], &kv, NULL);
+	rc = rc == MDB_NOTFOUND ? 0 : rc;
+    } else {
+	pack_u64(&v, due);
+	pack_str(&v, recipient);
+	pack_str(&v, frequency);
+	due_key(&dk, due, gk);
+	rc = store_put(sdb->st, txn, sdb->dbi[SDB_DGROUPS], "dgroups", gk->s, gk->len, v.s,
+		       v.len, 0, why);
+	if (rc == 0)
+	    rc = store_put(sdb->st, txn, sdb->dbi[SDB_DUE], "due", dk.s, dk.len, "", 0, 0, why);
+    }
+    sb_free(&dk);
+    sb_free(&v);
+    return (rc ? -1 : 0);
+}
+
+/* statedb_reschedule - a digest's new due time (rules or zone changed) */
+int     statedb_reschedule(STATEDB *sdb, const char *recipient, const char *frequency,
+			           uint64_t due, STRBUF *why)
+{
+    STRBUF  gk = STRBUF_INIT;
+    MDB_txn *txn;
+    int     rc;
+
+    if (store_begin(sdb->st, 0, &txn, why) < 0)
+	return (-1);
+    group_key(&gk, recipient, frequency);
+    rc = set_due(sdb, txn, &gk, recipient, frequency, due, why);
+    sb_free(&gk);
+    return (write_end(sdb, txn, rc, why));
+}
+
+/* group_empty - no item left for this digest */
+static int group_empty(STATEDB *sdb, MDB_txn *txn, const STRBUF *gk)
+{
+    MDB_cursor *c;
+    MDB_val k, v;
+    int     rc, empty = 1;
+
+    if (mdb_cursor_open(txn, sdb->dbi[SDB_DIGESTS], &c) != 0)
+	return (0);
+    k.mv_data = gk->s;
+    k.mv_size = gk->len;
+    rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+    if (rc == 0 && k.mv_size == gk->len + 9 && memcmp(k.mv_data, gk->s, gk->len) == 0
+	&& ((const char *) k.mv_data)[gk->len] == 0)
+	empty = 0;
+    mdb_cursor_close(c);
+    return (empty);
+}
+
+/*
+ * statedb_digest_move - in one transaction: the rendered digest into the
+ * outbox, its items out of the digest, and the digest out of the schedule
+ * when nothing is left. Nothing is lost or sent twice across a crash here.
+ * With out NULL the items are only dropped.
+ */
+int     statedb_digest_move(STATEDB *sdb, const char *recipient, const char *frequency,
+			            const uint64_t *seqs, size_t n, const SDB_OUT *out,
+			            STRBUF *why)
+{
+    STRBUF  gk = STRBUF_INIT, k = STRBUF_INIT;
+    unsigned char sk[8];
+    MDB_txn *txn;
+    MDB_val kv;
+    uint64_t seq;
+    size_t  i;
+    int     rc;
+
+    if (store_begin(sdb->st, 0, &txn, why) < 0)
+	return (-1);
+    group_key(&gk, recipient, frequency);
+    rc = out ? next_seq(sdb, txn, 1, &seq, why) : 0;
+    if (rc == 0 && out)
+	rc = put_out(sdb, txn, seq, out, why);
+    for (i = 0; rc == 0 && i < n; i++) {
+	sb_reset(&k);
+	sb_putn(&k, gk.s, gk.len);
+	sb_putc(&k, 0);
+	seq_key(sk, seqs[i]);
+	sb_putn(&k, sk, 8);
+	kv.mv_data = k.s;
+	kv.mv_size = k.len;
+	if ((rc = mdb_del(txn, sdb->dbi[SDB_DIGESTS], &kv, NULL)) != 0)
+	    store_fail(sdb->st, rc, "digests", why);
+    }
+    if (rc == 0 && group_empty(sdb, txn, &gk))
+	rc = set_due(sdb, txn, &gk, recipient, frequency, 0, why);
+    sb_free(&gk);
+    sb_free(&k);
+    return (write_end(sdb, txn, rc, why));
 }

@@ -13,6 +13,9 @@
  *             for Postfix, with its attempts and next try
  *   digests   lower-cased recipient NUL frequency NUL seq -> an item for
  *             that recipient's next digest
+ *   dgroups   lower-cased recipient NUL frequency -> when its digest is due
+ *   due       due time (8 bytes, big-endian) lower-cased recipient NUL
+ *             frequency -> nothing: the digests in the order they fall due
  *   requests  seq -> a mail to the request address, kept for self-service
  *   dead      seq -> an outbox entry Postfix refused for good
  */
@@ -39,14 +42,29 @@ typedef struct sdb_out {
 } SDB_OUT;
 
 typedef struct sdb_item {
+    uint64_t seq;			/* reading */
     const char *recipient;
     const char *frequency;
     const char *event_id;
-    char  *const *notifs;
+    uint64_t arrived;			/* time_t */
+    uint64_t due;			/* writing: when a new digest would be due */
     size_t  nnotifs;
+    char  *const *notifs;		/* writing */
+    UNPACK  notifbuf;			/* reading: nnotifs strings */
 } SDB_ITEM;
 
+/* A digest: one recipient and frequency, its due time and item count. */
+typedef struct sdb_group {
+    const char *recipient;
+    const char *frequency;
+    uint64_t due;
+} SDB_GROUP;
+
+typedef int (*SDB_GROUP_FN) (const SDB_GROUP *g, void *ctx);
+typedef int (*SDB_ITEM_FN) (const SDB_ITEM *it, void *ctx);
+
 int     statedb_open(const char *state_dir, STATEDB **out, STRBUF *why);
+int     statedb_open_ro(const char *state_dir, STATEDB **out, STRBUF *why);
 void    statedb_close(STATEDB *sdb);
 int     statedb_read(STATEDB *sdb, MDB_txn **txn, STRBUF *why);
 
@@ -63,5 +81,17 @@ int     statedb_outbox_done(STATEDB *sdb, const uint64_t *seqs, size_t n, STRBUF
 int     statedb_outbox_defer(STATEDB *sdb, const SDB_OUT *o, STRBUF *why);
 int     statedb_outbox_dead(STATEDB *sdb, uint64_t seq, STRBUF *why);
 int     statedb_count(STATEDB *sdb, const char *table, size_t *n, STRBUF *why);
+
+int     statedb_get_event(STATEDB *sdb, MDB_txn *txn, const char *event_id, const void **rec,
+			          size_t *len, STRBUF *why);
+int     statedb_groups_each(STATEDB *sdb, MDB_txn *txn, int by_due, SDB_GROUP_FN fn,
+			            void *ctx, STRBUF *why);
+int     statedb_items_each(STATEDB *sdb, MDB_txn *txn, const char *recipient,
+			           const char *frequency, SDB_ITEM_FN fn, void *ctx, STRBUF *why);
+int     statedb_reschedule(STATEDB *sdb, const char *recipient, const char *frequency,
+			           uint64_t due, STRBUF *why);
+int     statedb_digest_move(STATEDB *sdb, const char *recipient, const char *frequency,
+			            const uint64_t *seqs, size_t n, const SDB_OUT *out,
+			            STRBUF *why);
 
 #endif

@@ -7,7 +7,7 @@
 . "$srcdir/tests/crierd.sh"
 PF_NO_TRAP=1 . "$srcdir/tests/e2e/postfix.sh"
 . "$srcdir/tests/e2e/stream.sh"
-trap 'crierd_kill9; pf_cleanup; rm -rf "$T"' EXIT
+trap 'crierd_kill9; pf_cleanup; [ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
 
 # e2e_up - Postfix on loopback, crierd as its milter, reinjection without milters
 e2e_up() {
@@ -16,4 +16,11 @@ e2e_up() {
     crierd_start || { fail "crierd start"; finish; }
     pf_set "smtpd_milters=unix:$CD_SOCK" milter_default_action=tempfail milter_protocol=6
     pf_start || { fail "pf_start"; finish; }
+}
+
+# log_clean - crierd logged no error and libmilter no protocol complaint
+log_clean() {
+    grep -E "error:|claimed not to reply" "$CD_DIR/crierd.log" | grep -v "CRIER_CRASH_AT" >"$T/errors"
+    [ -s "$T/errors" ] && fail "crierd logged: $(head -3 "$T/errors")"
+    return 0
 }

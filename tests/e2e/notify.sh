@@ -55,5 +55,6 @@ for h in "Auto-Submitted: auto-generated" "List-Unsubscribe: <mailto:crier-reque
     grep -qF "$h" "$f" || fail "ana's mail lacks '$h'"
 done
 [ "$(grep -c '^Message-I[dD]: <crier\.' "$f")" = 1 ] || fail "Message-ID"
+log_clean
 crierd_stop || fail "crierd stop"
 finish

@@ -1,0 +1,466 @@
+/*
+ * digests.c - the digest runner: collected items out, one digest per
+ * recipient and frequency, when its RRULE says.
+ *
+ * Once a second (and whenever the rules change generation, which may move
+ * due times) the runner takes the digests that are due, renders each with
+ * as many items as fit in digest_max_size, and in one transaction puts the
+ * message in the outbox and takes its items out of the digest. The outbox
+ * sends it like any notification. Items left over stay due and go in a
+ * follow-up message at once; nothing is dropped silently.
+ *
+ * Decided, documented in crierd(8): items stay in the digest they were
+ * collected for even if the notification is muted or changed later (the
+ * event matched while it was active); a frequency that is gone sends its
+ * digest at once; a recipient who is gone from rules.d gets nothing, and
+ * the log says how many items were dropped.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "crierd.h"
+#include "digest.h"
+#include "log.h"
+#include "mem.h"
+#include "render.h"
+#include "schedule.h"
+#include "strutil.h"
+#include "strv.h"
+
+#define DIGEST_TICK	1		/* seconds between looks at the schedule */
+#define DIGEST_BATCH	256		/* digests taken per look */
+
+static pthread_t digests_thread;
+
+/* A digest that is due, copied out of the read transaction. */
+typedef struct due {
+    char   *recipient;
+    char   *frequency;
+} DUE;
+
+typedef struct due_list {
+    DUE    *v;
+    size_t  len;
+    time_t  now;
+    time_t  next;			/* the first due time after now */
+} DUE_LIST;
+
+static int collect_due(const SDB_GROUP *g, void *ctx)
+{
+    DUE_LIST *dl = ctx;
+
+    if ((time_t) g->due > dl->now) {
+	dl->next = (time_t) g->due;
+	return (1);			/* the schedule is in time order */
+    }
+    dl->v[dl->len].recipient = xstrdup(g->recipient);
+    dl->v[dl->len].frequency = xstrdup(g->frequency);
+    return (++dl->len == DIGEST_BATCH);
+}
+
+/* An item of the digest being built, with its event. */
+typedef struct item {
+    uint64_t seq;
+    EVENT  *ev;
+    char   *title;			/* the event type's */
+    char   *notif;			/* the first notification that matched */
+    STRV    notifs;			/* all of them */
+} ITEM;
+
+typedef struct build {
+    MDB_txn *rtxn;			/* rules */
+    MDB_txn *stxn;			/* state */
+    ITEM   *items;
+    size_t  nitems;
+    size_t  cap;
+    size_t  size;			/* rendered text so far */
+    size_t  limit;			/* digest_max_size */
+    size_t  more;			/* items that did not fit */
+    uint64_t oldest;			/* arrival of the first item */
+    STRBUF *why;
+} BUILD;
+
+static void item_free(ITEM *it)
+{
+    event_free(it->ev);
+    free(it->title);
+    free(it->notif);
+    strv_free(&it->notifs);
+}
+
+/* item_add - the next item (oldest first) if it still fits, else count it */
+static int item_add(const SDB_ITEM *si, void *ctx)
+{
+    BUILD  *b = ctx;
+    STRBUF  text = STRBUF_INIT;
+    RDB_EVTYPE et;
+    RENDER_ITEM ri;
+    UNPACK  u = si->notifbuf;
+    const void *rec;
+    size_t  len, i;
+    long    received;
+    ITEM    it;
+
+    if (b->nitems == 0 && b->more == 0)
+	b->oldest = si->arrived;
+    if (b->size > b->limit) {
+	b->more++;
+	return (0);
+    }
+    memset(&it, 0, sizeof(it));
+    it.seq = si->seq;
+    if (statedb_get_event(crierd.sdb, b->stxn, si->event_id, &rec, &len, b->why) != 0
+	|| (it.ev = event_unpack(rec, len, &received)) == NULL) {
+	msg_error("digest: to=<%s> event=%s: the event's record is missing or damaged",
+		  si->recipient, si->event_id);
+	return (0);
+    }
+    it.title = xstrdup(rulesdb_get_evtype(crierd.rdb, b->rtxn, it.ev->type, &et, b->why) == 0
+		       ? et.title : it.ev->type);
+    for (i = 0; i < si->nnotifs; i++)
+	strv_add(&it.notifs, unpack_str(&u));
+    it.notif = xstrdup(it.notifs.len ? it.notifs.v[0] : "?");
+    ri.ev = it.ev, ri.event_title = it.title, ri.notif = it.notif;
+    render_digest_item(&ri, &text);
+    if (b->nitems > 0 && b->size + text.len > b->limit) {
+	b->size = b->limit + 1;		/* full: the rest is counted, not read */
+	b->more++;
+	item_free(&it);
+    } else {
+	if (b->nitems == b->cap)
+	    b->items = xrealloc(b->items, (b->cap = b->cap ? b->cap * 2 : 16) * sizeof(ITEM));
+	b->items[b->nitems++] = it;
+	b->size += text.len;
+    }
+    sb_free(&text);
+    return (0);
+}
+
+static int item_cmp(const void *a, const void *b)
+{
+    const ITEM *x = a, *y = b;
+    int     c = strcmp(x->title, y->title);
+
+    if (c == 0)
+	c = strcmp(x->notif, y->notif);
+    return (c ? c : (x->seq > y->seq) - (x->seq < y->seq));
+}
+
+/* notif_info - what the footer says of one notification of the recipient */
+static void notif_info(const LIVE *lv, BUILD *b, const char *recipient, const char *id,
+		               const char *frequency, RENDER_NOTIF *rn, STRBUF *bufs)
+{
+    RDB_USER u;
+    RDB_VIEW v;
+    uint32_t i;
+
+    rn->id = id;
+    rn->kind = strchr(id, '/') ? 'd' : 'c';
+    rn->frequency = frequency;
+    sb_puts(&bufs[0], "(no longer in rules.d)");
+    if (rulesdb_get_user(crierd.rdb, b->rtxn, recipient, &u, b->why) == 0)
+	for (i = 0; i < u.count; i++)
+	    if (rulesdb_get_view(crierd.rdb, b->rtxn, u.first + i, &v, b->why) == 0
+		&& strcmp(v.notif, id) == 0) {
+		sb_reset(&bufs[0]);
+		rulesdb_view_where(&v, &bufs[0]);
+		break;
+	    }
+    token_make(&lv->key, TOKEN_MUTE, recipient, id, clock_now(), &bufs[1]);
+    rn->where = bufs[0].s;
+    rn->mute_token = bufs[1].s;
+}
+
+/* period - "30 Nov": the recipient's local date of the digest */
+static void period(const char *tz, time_t t, char *buf, size_t len)
+{
+    time_t  local = t + sched_offset(tz, t);
+    struct tm tm;
+
+    gmtime_r(&local, &tm);
+    strftime(buf, len, "%d %b", &tm);
+}
+
+/* digest_notifs - every notification of the items, for the footer */
+static RENDER_NOTIF *digest_notifs(const LIVE *lv, BUILD *b, const DUE *d, STRV *ids,
+				           STRBUF **bufs)
+{
+    RENDER_NOTIF *rn;
+    size_t  i, j;
+
+    for (i = 0; i < b->nitems; i++)
+	for (j = 0; j < b->items[i].notifs.len; j++)
+	    if (strv_find_case(ids, b->items[i].notifs.v[j]) < 0)
+		strv_add(ids, b->items[i].notifs.v[j]);
+    strv_sort(ids);
+    rn = xcalloc(ids->len + 1, sizeof(RENDER_NOTIF));
+    *bufs = xcalloc(2 * ids->len + 1, sizeof(STRBUF));
+    for (i = 0; i < ids->len; i++)
+	notif_info(lv, b, d->recipient, ids->v[i], d->frequency, &rn[i], &(*bufs)[2 * i]);
+    return (rn);
+}
+
+/* send_digest - render what was built; into the outbox with its items out */
+static int send_digest(const LIVE *lv, BUILD *b, const DUE *d, time_t due)
+{
+    STRV    ids = STRV_INIT;
+    STRBUF *bufs, msg = STRBUF_INIT, mid = STRBUF_INIT, first = STRBUF_INIT;
+    RENDER_NOTIF *rn = digest_notifs(lv, b, d, &ids, &bufs);
+    RENDER_ITEM *ri = xcalloc(b->nitems, sizeof(RENDER_ITEM));
+    uint64_t *seqs = xcalloc(b->nitems, sizeof(uint64_t)), low = UINT64_MAX;
+    const char *title = d->frequency, *rrule;
+    char    day[32];
+    unsigned pos;
+    RENDER_DIGEST rd;
+    SDB_OUT out;
+    size_t  i;
+    int     rc;
+
+    qsort(b->items, b->nitems, sizeof(ITEM), item_cmp);
+    for (i = 0; i < b->nitems; i++) {
+	ri[i].ev = b->items[i].ev, ri[i].event_title = b->items[i].title;
+	ri[i].notif = b->items[i].notif;
+	seqs[i] = b->items[i].seq;
+	low = seqs[i] < low ? seqs[i] : low;
+    }
+    (void) rulesdb_get_freq(crierd.rdb, b->rtxn, d->frequency, &title, &rrule, &pos, b->why);
+    period(digest_zone(crierd.rdb, b->rtxn, &lv->conf, d->recipient), due, day, sizeof(day));
+    sb_printf(&first, "digest.%llu", (unsigned long long) low);
+    render_message_id(first.s, d->recipient, d->frequency, lv->conf.sender_address, &mid);
+    memset(&rd, 0, sizeof(rd));
+    rd.recipient = d->recipient, rd.sender = lv->conf.sender_address;
+    rd.request_address = lv->conf.request_address, rd.message_id = mid.s;
+    rd.date = clock_now(), rd.frequency = d->frequency, rd.freq_title = title;
+    rd.period = day, rd.items = ri, rd.nitems = b->nitems, rd.more = b->more;
+    rd.notifs = rn, rd.nnotifs = ids.len;
+    memset(&out, 0, sizeof(out));
+    if ((rc = render_digest(&rd, &msg, b->why)) == 0) {
+	out.recipient = d->recipient, out.message_id = mid.s;
+	out.msg = msg.s, out.msglen = msg.len;
+	rc = statedb_digest_move(crierd.sdb, d->recipient, d->frequency, seqs, b->nitems, &out,
+				 b->why);
+    }
+    if (rc == 0)
+	msg_info("digest: to=<%s> frequency=%s items=%zu more=%zu message-id=<%s> status=queued",
+		 d->recipient, d->frequency, b->nitems, b->more, mid.s);
+    for (i = 0; i < 2 * ids.len; i++)
+	sb_free(&bufs[i]);
+    free(bufs), free(rn), free(ri), free(seqs);
+    strv_free(&ids);
+    sb_free(&msg), sb_free(&mid), sb_free(&first);
+    return (rc);
+}
+
+static void build_free(BUILD *b)
+{
+    size_t  i;
+
+    for (i = 0; i < b->nitems; i++)
+	item_free(&b->items[i]);
+    free(b->items);
+    if (b->rtxn)
+	mdb_txn_abort(b->rtxn);
+    if (b->stxn)
+	mdb_txn_abort(b->stxn);
+}
+
+/* drop - the recipient left rules.d: their items go, and the log says so */
+static void drop(const DUE *d, BUILD *b)
+{
+    uint64_t *seqs = xcalloc(b->nitems + 1, sizeof(uint64_t));
+    size_t  i;
+
+    for (i = 0; i < b->nitems; i++)
+	seqs[i] = b->items[i].seq;
+    if (statedb_digest_move(crierd.sdb, d->recipient, d->frequency, seqs, b->nitems, NULL,
+			    b->why) == 0)
+	msg_warn("digest: to=<%s> frequency=%s items=%zu dropped: the recipient is no longer "
+		 "in rules.d", d->recipient, d->frequency, b->nitems);
+    free(seqs);
+}
+
+/* digest_one - one digest that was due: send it, move it, or drop it */
+static void digest_one(const DUE *d, time_t now)
+{
+    STRBUF  why = STRBUF_INIT;
+    LIVE   *lv = live_hold();
+    BUILD   b;
+    time_t  due = now;
+    int     rc = -1;
+
+    memset(&b, 0, sizeof(b));
+    b.why = &why;
+    b.limit = (size_t) lv->conf.digest_max_size;
+    if (rulesdb_read(crierd.rdb, &b.rtxn, &why) == 0 && statedb_read(crierd.sdb, &b.stxn, &why) == 0
+	&& statedb_items_each(crierd.sdb, b.stxn, d->recipient, d->frequency, item_add, &b,
+			      &why) == 0)
+	rc = digest_due(crierd.rdb, b.rtxn, &lv->conf, d->recipient, d->frequency,
+			(time_t) b.oldest, &due, &why);
+    if (b.nitems == 0 && b.more == 0 && rc >= 0)
+	rc = statedb_reschedule(crierd.sdb, d->recipient, d->frequency, 0, &why);
+    else if (rc == DIGEST_NO_USER)
+	drop(d, &b);
+    else if (rc == DIGEST_OK && due > now)
+	rc = statedb_reschedule(crierd.sdb, d->recipient, d->frequency, (uint64_t) due, &why);
+    else if (rc == DIGEST_OK && send_digest(lv, &b, d, due) == 0) {
+	crash_point("digest-moved");
+	outbox_wake();
+    } else
+	rc = -1;
+    if (rc < 0)
+	msg_error("digest: to=<%s> frequency=%s: %s", d->recipient, d->frequency, why.s);
+    build_free(&b);
+    live_release();
+    sb_free(&why);
+}
+
+static int first_arrival(const SDB_ITEM *it, void *ctx)
+{
+    *(uint64_t *) ctx = it->arrived;
+    return (1);
+}
+
+typedef struct groups {
+    SDB_GROUP *v;
+    size_t  len;
+    size_t  cap;
+} GROUPS;
+
+static int collect_group(const SDB_GROUP *g, void *ctx)
+{
+    GROUPS *gs = ctx;
+
+    if (gs->len == gs->cap)
+	gs->v = xrealloc(gs->v, (gs->cap = gs->cap ? gs->cap * 2 : 64) * sizeof(SDB_GROUP));
+    gs->v[gs->len].recipient = xstrdup(g->recipient);
+    gs->v[gs->len].frequency = xstrdup(g->frequency);
+    gs->v[gs->len++].due = g->due;
+    return (0);
+}
+
+/* reschedule_one - the due time of one digest under the rules in service now */
+static void reschedule_one(const LIVE *lv, const SDB_GROUP *g, STRBUF *why)
+{
+    MDB_txn *rtxn = NULL, *stxn = NULL;
+    uint64_t oldest = 0;
+    time_t  due;
+    int     rc = -1;
+
+    if (rulesdb_read(crierd.rdb, &rtxn, why) == 0 && statedb_read(crierd.sdb, &stxn, why) == 0
+	&& statedb_items_each(crierd.sdb, stxn, g->recipient, g->frequency, first_arrival,
+			      &oldest, why) == 0)
+	rc = digest_due(crierd.rdb, rtxn, &lv->conf, g->recipient, g->frequency,
+			(time_t) oldest, &due, why);
+    if (rtxn)
+	mdb_txn_abort(rtxn);
+    if (stxn)
+	mdb_txn_abort(stxn);
+    if (rc >= 0 && (uint64_t) due != g->due) {
+	msg_info("digest: to=<%s> frequency=%s rescheduled (rules changed)", g->recipient,
+		 g->frequency);
+	rc = statedb_reschedule(crierd.sdb, g->recipient, g->frequency, (uint64_t) due, why);
+    }
+    if (rc < 0)
+	msg_error("digest: to=<%s> frequency=%s: cannot reschedule: %s", g->recipient,
+		  g->frequency, why->s);
+}
+
+/* reschedule_all - new rules: every pending digest's due time again */
+static void reschedule_all(void)
+{
+    STRBUF  why = STRBUF_INIT;
+    GROUPS  gs = {NULL, 0, 0};
+    MDB_txn *txn;
+    LIVE   *lv;
+    size_t  i;
+
+    if (statedb_read(crierd.sdb, &txn, &why) == 0) {
+	(void) statedb_groups_each(crierd.sdb, txn, 0, collect_group, &gs, &why);
+	mdb_txn_abort(txn);
+    }
+    lv = live_hold();
+    for (i = 0; i < gs.len; i++) {
+	sb_reset(&why);
+	reschedule_one(lv, &gs.v[i], &why);
+	free((void *) gs.v[i].recipient);
+	free((void *) gs.v[i].frequency);
+    }
+    live_release();
+    free(gs.v);
+    sb_free(&why);
+}
+
+/* run_due - every digest due by now; 1 when there may be more right away */
+static int run_due(void)
+{
+    STRBUF  why = STRBUF_INIT;
+    DUE_LIST dl;
+    MDB_txn *txn;
+    size_t  i;
+
+    memset(&dl, 0, sizeof(dl));
+    dl.v = xcalloc(DIGEST_BATCH, sizeof(DUE));
+    dl.now = clock_now();
+    if (statedb_read(crierd.sdb, &txn, &why) == 0) {
+	if (statedb_groups_each(crierd.sdb, txn, 1, collect_due, &dl, &why) < 0)
+	    msg_error("digest: %s", why.s);
+	mdb_txn_abort(txn);
+    }
+    for (i = 0; i < dl.len; i++) {
+	digest_one(&dl.v[i], dl.now);
+	free(dl.v[i].recipient);
+	free(dl.v[i].frequency);
+    }
+    free(dl.v);
+    sb_free(&why);
+    return (dl.len == DIGEST_BATCH);
+}
+
+/* generation - of the compiled rules in service (0 when unreadable) */
+static uint64_t generation(void)
+{
+    STRBUF  why = STRBUF_INIT;
+    MDB_txn *txn;
+    RDB_META meta;
+
+    memset(&meta, 0, sizeof(meta));
+    if (rulesdb_read(crierd.rdb, &txn, &why) == 0) {
+	(void) rulesdb_get_meta(crierd.rdb, txn, &meta, &why);
+	mdb_txn_abort(txn);
+    }
+    sb_free(&why);
+    return (meta.generation);
+}
+
+static void *digests_main(void *arg)
+{
+    uint64_t gen = 0, now_gen;
+
+    (void) arg;
+    while (!crierd.stopping) {
+	if ((now_gen = generation()) != gen) {
+	    if (gen != 0)
+		reschedule_all();
+	    gen = now_gen;
+	}
+	if (!run_due())
+	    sleep(DIGEST_TICK);
+    }
+    return (NULL);
+}
+
+int     digests_start(void)
+{
+    return (pthread_create(&digests_thread, NULL, digests_main, NULL));
+}
+
+void    digests_stop(void)
+{
+    crierd.stopping = 1;
+    pthread_join(digests_thread, NULL);
+}
