@@ -149,6 +149,21 @@ typedef struct compose {
     const STRBUF *text;
 } COMPOSE;
 
+/* compose_set - what every message fills in the same way */
+static void compose_set(COMPOSE *c, const char *recipient, const char *sender,
+			        const char *request_address, const char *message_id, time_t date,
+			        const RENDER_NOTIF *notifs, size_t nnotifs)
+{
+    memset(c, 0, sizeof(*c));
+    c->recipient = recipient;
+    c->sender = sender;
+    c->request_address = request_address;
+    c->message_id = message_id;
+    c->date = date;
+    c->notifs = notifs;
+    c->nnotifs = nnotifs;
+}
+
 /* compose_headers - the headers besides From, To, Subject, Date, Message-ID */
 static void compose_headers(GMimeObject *m, const COMPOSE *c)
 {
@@ -237,16 +252,10 @@ int     render_notification(const RENDER_IN *in, STRBUF *out, STRBUF *why)
     sb_printf(&subject, "%s%s%s (%s)", in->event_title, title ? ": " : "", title ? title : "",
 	      in->ev->partner);
     render_body(in, &text);
-    memset(&c, 0, sizeof(c));
-    c.recipient = in->recipient;
-    c.sender = in->sender;
-    c.request_address = in->request_address;
-    c.message_id = in->message_id;
-    c.date = in->date;
+    compose_set(&c, in->recipient, in->sender, in->request_address, in->message_id, in->date,
+		in->notifs, in->nnotifs);
     c.subject = subject.s;
     c.event_id = in->ev->id;
-    c.notifs = in->notifs;
-    c.nnotifs = in->nnotifs;
     c.unsub_first = 1;			/* several: the first in List-Unsubscribe */
     c.text = &text;
     compose(&c, out);
@@ -319,16 +328,10 @@ int     render_digest(const RENDER_DIGEST *in, STRBUF *out, STRBUF *why)
     }
     digest_subject(in, &subject);
     digest_body(in, &text);
-    memset(&c, 0, sizeof(c));
-    c.recipient = in->recipient;
-    c.sender = in->sender;
-    c.request_address = in->request_address;
-    c.message_id = in->message_id;
-    c.date = in->date;
+    compose_set(&c, in->recipient, in->sender, in->request_address, in->message_id, in->date,
+		in->notifs, in->nnotifs);
     c.subject = subject.s;
     c.digest = in->frequency;
-    c.notifs = in->notifs;
-    c.nnotifs = in->nnotifs;
     c.text = &text;
     compose(&c, out);
     sb_free(&text);
