@@ -85,6 +85,46 @@ typedef struct build {
     STRBUF *why;
 } BUILD;
 
+/* A digest ready to leave the schedule, committed with others in one go. */
+typedef struct prepared {
+    SDB_MOVE mv;
+    SDB_OUT out;
+    char   *recipient;
+    char   *frequency;
+    uint64_t *seqs;
+    STRBUF  msg;
+    STRBUF  mid;
+    size_t  more;
+} PREPARED;
+
+static void prepared_free(PREPARED *p)
+{
+    free(p->recipient);
+    free(p->frequency);
+    free(p->seqs);
+    sb_free(&p->msg);
+    sb_free(&p->mid);
+    memset(p, 0, sizeof(*p));
+}
+
+/* prepared_init - the move of a digest's items (out NULL: only dropped) */
+static void prepared_init(PREPARED *p, const DUE *d, const BUILD *b)
+{
+    size_t  i;
+
+    memset(p, 0, sizeof(*p));
+    p->recipient = xstrdup(d->recipient);
+    p->frequency = xstrdup(d->frequency);
+    p->seqs = xcalloc(b->nitems + 1, sizeof(uint64_t));
+    for (i = 0; i < b->nitems; i++)
+	p->seqs[i] = b->items[i].seq;
+    p->more = b->more;
+    p->mv.recipient = p->recipient;
+    p->mv.frequency = p->frequency;
+    p->mv.seqs = p->seqs;
+    p->mv.n = b->nitems;
+}
+
 static void item_free(ITEM *it)
 {
     event_free(it->ev);
@@ -205,54 +245,49 @@ static RENDER_NOTIF *digest_notifs(const LIVE *lv, BUILD *b, const DUE *d, STRV 
     return (rn);
 }
 
-/* send_digest - render what was built; into the outbox with its items out */
-static int send_digest(const LIVE *lv, BUILD *b, const DUE *d, time_t due)
+/* prepare_digest - render what was built, ready to go to the outbox */
+static int prepare_digest(const LIVE *lv, BUILD *b, const DUE *d, time_t due, PREPARED *p)
 {
     STRV    ids = STRV_INIT;
-    STRBUF *bufs, msg = STRBUF_INIT, mid = STRBUF_INIT, first = STRBUF_INIT;
-    RENDER_NOTIF *rn = digest_notifs(lv, b, d, &ids, &bufs);
-    RENDER_ITEM *ri = xcalloc(b->nitems, sizeof(RENDER_ITEM));
-    uint64_t *seqs = xcalloc(b->nitems, sizeof(uint64_t)), low = UINT64_MAX;
+    STRBUF *bufs, first = STRBUF_INIT;
+    RENDER_NOTIF *rn;
+    RENDER_ITEM *ri = xcalloc(b->nitems + 1, sizeof(RENDER_ITEM));
     const char *title = d->frequency, *rrule;
+    uint64_t low = UINT64_MAX;
     char    day[32];
     unsigned pos;
     RENDER_DIGEST rd;
-    SDB_OUT out;
     size_t  i;
     int     rc;
 
     qsort(b->items, b->nitems, sizeof(ITEM), item_cmp);
+    rn = digest_notifs(lv, b, d, &ids, &bufs);
+    prepared_init(p, d, b);
     for (i = 0; i < b->nitems; i++) {
 	ri[i].ev = b->items[i].ev, ri[i].event_title = b->items[i].title;
 	ri[i].notif = b->items[i].notif;
-	seqs[i] = b->items[i].seq;
-	low = seqs[i] < low ? seqs[i] : low;
+	low = p->seqs[i] < low ? p->seqs[i] : low;
     }
     (void) rulesdb_get_freq(crierd.rdb, b->rtxn, d->frequency, &title, &rrule, &pos, b->why);
     period(digest_zone(crierd.rdb, b->rtxn, &lv->conf, d->recipient), due, day, sizeof(day));
     sb_printf(&first, "digest.%llu", (unsigned long long) low);
-    render_message_id(first.s, d->recipient, d->frequency, lv->conf.sender_address, &mid);
+    render_message_id(first.s, d->recipient, d->frequency, lv->conf.sender_address, &p->mid);
     memset(&rd, 0, sizeof(rd));
     rd.recipient = d->recipient, rd.sender = lv->conf.sender_address;
-    rd.request_address = lv->conf.request_address, rd.message_id = mid.s;
+    rd.request_address = lv->conf.request_address, rd.message_id = p->mid.s;
     rd.date = clock_now(), rd.frequency = d->frequency, rd.freq_title = title;
     rd.period = day, rd.items = ri, rd.nitems = b->nitems, rd.more = b->more;
     rd.notifs = rn, rd.nnotifs = ids.len;
-    memset(&out, 0, sizeof(out));
-    if ((rc = render_digest(&rd, &msg, b->why)) == 0) {
-	out.recipient = d->recipient, out.message_id = mid.s;
-	out.msg = msg.s, out.msglen = msg.len;
-	rc = statedb_digest_move(crierd.sdb, d->recipient, d->frequency, seqs, b->nitems, &out,
-				 b->why);
+    if ((rc = render_digest(&rd, &p->msg, b->why)) == 0) {
+	p->out.recipient = p->recipient, p->out.message_id = p->mid.s;
+	p->out.msg = p->msg.s, p->out.msglen = p->msg.len;
+	p->mv.out = &p->out;
     }
-    if (rc == 0)
-	msg_info("digest: to=<%s> frequency=%s items=%zu more=%zu message-id=<%s> status=queued",
-		 d->recipient, d->frequency, b->nitems, b->more, mid.s);
     for (i = 0; i < 2 * ids.len; i++)
 	sb_free(&bufs[i]);
-    free(bufs), free(rn), free(ri), free(seqs);
+    free(bufs), free(rn), free(ri);
     strv_free(&ids);
-    sb_free(&msg), sb_free(&mid), sb_free(&first);
+    sb_free(&first);
     return (rc);
 }
 
@@ -269,26 +304,14 @@ static void build_free(BUILD *b)
 	mdb_txn_abort(b->stxn);
 }
 
-/* drop - the recipient left rules.d: their items go, and the log says so */
-static void drop(const DUE *d, BUILD *b)
-{
-    uint64_t *seqs = xcalloc(b->nitems + 1, sizeof(uint64_t));
-    size_t  i;
-
-    for (i = 0; i < b->nitems; i++)
-	seqs[i] = b->items[i].seq;
-    if (statedb_digest_move(crierd.sdb, d->recipient, d->frequency, seqs, b->nitems, NULL,
-			    b->why) == 0)
-	msg_warn("digest: to=<%s> frequency=%s items=%zu dropped: the recipient is no longer "
-		 "in rules.d", d->recipient, d->frequency, b->nitems);
-    free(seqs);
-}
-
-/* digest_one - one digest that was due: send it, move it, or drop it */
-static void digest_one(const DUE *d, time_t now)
+/*
+ * digest_one - one digest that was due: prepared to leave (returns 1:
+ * rendered, or, for a recipient gone from rules.d, dropped), or
+ * rescheduled (0), or -1 after logging why not.
+ */
+static int digest_one(const LIVE *lv, const DUE *d, time_t now, PREPARED *p)
 {
     STRBUF  why = STRBUF_INIT;
-    LIVE   *lv = live_hold();
     BUILD   b;
     time_t  due = now;
     int     rc = -1;
@@ -304,19 +327,46 @@ static void digest_one(const DUE *d, time_t now)
     if (b.nitems == 0 && b.more == 0 && rc >= 0)
 	rc = statedb_reschedule(crierd.sdb, d->recipient, d->frequency, 0, &why);
     else if (rc == DIGEST_NO_USER)
-	drop(d, &b);
+	prepared_init(p, d, &b), rc = 1;
     else if (rc == DIGEST_OK && due > now)
 	rc = statedb_reschedule(crierd.sdb, d->recipient, d->frequency, (uint64_t) due, &why);
-    else if (rc == DIGEST_OK && send_digest(lv, &b, d, due) == 0) {
+    else if (rc == DIGEST_OK)
+	rc = prepare_digest(lv, &b, d, due, p) == 0 ? 1 : -1;
+    if (rc < 0) {
+	msg_error("digest: to=<%s> frequency=%s: %s", d->recipient, d->frequency, why.s);
+	prepared_free(p);
+    }
+    build_free(&b);
+    sb_free(&why);
+    return (rc);
+}
+
+/* commit - the prepared digests leave the schedule together */
+static void commit(PREPARED *p, size_t n)
+{
+    STRBUF  why = STRBUF_INIT;
+    SDB_MOVE *mv = xcalloc(n + 1, sizeof(SDB_MOVE));
+    size_t  i;
+
+    for (i = 0; i < n; i++)
+	mv[i] = p[i].mv;
+    if (statedb_digest_moves(crierd.sdb, mv, n, &why) < 0)
+	msg_error("digest: %zu digests stay pending: %s", n, why.s);
+    else
+	for (i = 0; i < n; i++)
+	    if (p[i].mv.out)
+		msg_info("digest: to=<%s> frequency=%s items=%zu more=%zu message-id=<%s> "
+			 "status=queued", p[i].recipient, p[i].frequency, p[i].mv.n, p[i].more,
+			 p[i].mid.s);
+	    else
+		msg_warn("digest: to=<%s> frequency=%s items=%zu dropped: the recipient is no "
+			 "longer in rules.d", p[i].recipient, p[i].frequency, p[i].mv.n);
+    free(mv);
+    sb_free(&why);
+    if (n) {
 	crash_point("digest-moved");
 	outbox_wake();
-    } else
-	rc = -1;
-    if (rc < 0)
-	msg_error("digest: to=<%s> frequency=%s: %s", d->recipient, d->frequency, why.s);
-    build_free(&b);
-    live_release();
-    sb_free(&why);
+    }
 }
 
 static int first_arrival(const SDB_ITEM *it, void *ctx)
@@ -399,9 +449,11 @@ static void reschedule_all(void)
 static int run_due(void)
 {
     STRBUF  why = STRBUF_INIT;
+    PREPARED *p = xcalloc(DIGEST_BATCH, sizeof(PREPARED));
     DUE_LIST dl;
     MDB_txn *txn;
-    size_t  i;
+    LIVE   *lv;
+    size_t  i, n = 0;
 
     memset(&dl, 0, sizeof(dl));
     dl.v = xcalloc(DIGEST_BATCH, sizeof(DUE));
@@ -411,11 +463,18 @@ static int run_due(void)
 	    msg_error("digest: %s", why.s);
 	mdb_txn_abort(txn);
     }
+    lv = live_hold();
     for (i = 0; i < dl.len; i++) {
-	digest_one(&dl.v[i], dl.now);
+	if (digest_one(lv, &dl.v[i], dl.now, &p[n]) > 0)
+	    n++;
 	free(dl.v[i].recipient);
 	free(dl.v[i].frequency);
     }
+    live_release();
+    commit(p, n);
+    for (i = 0; i < n; i++)
+	prepared_free(&p[i]);
+    free(p);
     free(dl.v);
     sb_free(&why);
     return (dl.len == DIGEST_BATCH);

@@ -608,35 +608,25 @@ static int group_empty(STATEDB *sdb, MDB_txn *txn, const STRBUF *gk)
     return (empty);
 }
 
-/*
- * statedb_digest_move - in one transaction: the rendered digest into the
- * outbox, its items out of the digest, and the digest out of the schedule
- * when nothing is left. Nothing is lost or sent twice across a crash here.
- * With out NULL the items are only dropped.
- */
-int     statedb_digest_move(STATEDB *sdb, const char *recipient, const char *frequency,
-			            const uint64_t *seqs, size_t n, const SDB_OUT *out,
-			            STRBUF *why)
+/* move_one - one digest's part of statedb_digest_moves() */
+static int move_one(STATEDB *sdb, MDB_txn *txn, const SDB_MOVE *mv, STRBUF *why)
 {
     STRBUF  gk = STRBUF_INIT, k = STRBUF_INIT;
     unsigned char sk[8];
-    MDB_txn *txn;
     MDB_val kv;
     uint64_t seq;
     size_t  i;
     int     rc;
 
-    if (store_begin(sdb->st, 0, &txn, why) < 0)
-	return (-1);
-    group_key(&gk, recipient, frequency);
-    rc = out ? next_seq(sdb, txn, 1, &seq, why) : 0;
-    if (rc == 0 && out)
-	rc = put_out(sdb, txn, seq, out, why);
-    for (i = 0; rc == 0 && i < n; i++) {
+    group_key(&gk, mv->recipient, mv->frequency);
+    rc = mv->out ? next_seq(sdb, txn, 1, &seq, why) : 0;
+    if (rc == 0 && mv->out)
+	rc = put_out(sdb, txn, seq, mv->out, why);
+    for (i = 0; rc == 0 && i < mv->n; i++) {
 	sb_reset(&k);
 	sb_putn(&k, gk.s, gk.len);
 	sb_putc(&k, 0);
-	seq_key(sk, seqs[i]);
+	seq_key(sk, mv->seqs[i]);
 	sb_putn(&k, sk, 8);
 	kv.mv_data = k.s;
 	kv.mv_size = k.len;
@@ -644,8 +634,29 @@ int     statedb_digest_move(STATEDB *sdb, const char *recipient, const char *fre
 	    store_fail(sdb->st, rc, "digests", why);
     }
     if (rc == 0 && group_empty(sdb, txn, &gk))
-	rc = set_due(sdb, txn, &gk, recipient, frequency, 0, why);
+	rc = set_due(sdb, txn, &gk, mv->recipient, mv->frequency, 0, why);
     sb_free(&gk);
     sb_free(&k);
+    return (rc);
+}
+
+/*
+ * statedb_digest_moves - in one transaction (one fsync for many digests):
+ * each rendered digest into the outbox, its items out of the digest, and
+ * the digest out of the schedule when nothing is left. Nothing is lost or
+ * sent twice across a crash here. A move without a message only drops.
+ */
+int     statedb_digest_moves(STATEDB *sdb, const SDB_MOVE *moves, size_t n, STRBUF *why)
+{
+    MDB_txn *txn;
+    size_t  i;
+    int     rc = 0;
+
+    if (n == 0)
+	return (0);
+    if (store_begin(sdb->st, 0, &txn, why) < 0)
+	return (-1);
+    for (i = 0; rc == 0 && i < n; i++)
+	rc = move_one(sdb, txn, &moves[i], why);
     return (write_end(sdb, txn, rc, why));
 }

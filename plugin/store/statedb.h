@@ -90,8 +90,15 @@ int     statedb_items_each(STATEDB *sdb, MDB_txn *txn, const char *recipient,
 			           const char *frequency, SDB_ITEM_FN fn, void *ctx, STRBUF *why);
 int     statedb_reschedule(STATEDB *sdb, const char *recipient, const char *frequency,
 			           uint64_t due, STRBUF *why);
-int     statedb_digest_move(STATEDB *sdb, const char *recipient, const char *frequency,
-			            const uint64_t *seqs, size_t n, const SDB_OUT *out,
-			            STRBUF *why);
+/* One digest leaving the schedule: its message (NULL: dropped) and items. */
+typedef struct sdb_move {
+    const char *recipient;
+    const char *frequency;
+    const uint64_t *seqs;
+    size_t  n;
+    const SDB_OUT *out;
+} SDB_MOVE;
+
+int     statedb_digest_moves(STATEDB *sdb, const SDB_MOVE *moves, size_t n, STRBUF *why);
 
 #endif
