@@ -40,6 +40,7 @@ static const struct conf_key {
     {"log_level", CONF_STR, "info", offsetof(CONF, log_level)},
     {"max_event_size", CONF_INT, "1048576", offsetof(CONF, max_event_size)},
     {"digest_max_size", CONF_INT, "65536", offsetof(CONF, digest_max_size)},
+    {"outbox_workers", CONF_INT, "4", offsetof(CONF, outbox_workers)},
     {NULL, 0, NULL, 0},
 };
 
@@ -182,6 +183,10 @@ int     conf_check(const CONF *cf, STRBUF *why)
 
     if (!*cf->rules_dir || !*cf->state_dir || !*cf->pid_file || !*cf->user) {
 	sb_puts(why, "rules_dir, state_dir, pid_file and user must not be empty");
+	return (-1);
+    }
+    if (cf->outbox_workers > 32) {
+	sb_printf(why, "outbox_workers = %ld: at most 32", cf->outbox_workers);
 	return (-1);
     }
     if (!sched_zone_valid(cf->default_timezone)) {

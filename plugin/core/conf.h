@@ -27,6 +27,7 @@ typedef struct conf {
     char   *log_level;			/* debug, info, warning, error */
     long    max_event_size;		/* bytes of an event mail */
     long    digest_max_size;		/* bytes of a digest's text */
+    long    outbox_workers;		/* parallel senders back to Postfix */
 } CONF;
 
 #define CONF_DEFAULT_FILE	CRIER_CONFDIR "/crier.conf"

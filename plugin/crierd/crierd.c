@@ -321,7 +321,7 @@ static int worker(void)
 	return (1);
     }
     pthread_create(&reloader, NULL, reload_main, NULL);
-    if (outbox_start() != 0 || digests_start() != 0) {
+    if (outbox_start((unsigned) lv->conf.outbox_workers) != 0 || digests_start() != 0) {
 	msg_error("worker: cannot start the outbox and digest threads");
 	return (1);
     }

@@ -59,7 +59,7 @@ int     intake_event(const char *qid, const char *msg, size_t len, STRBUF *reply
 int     intake_request(const char *qid, const char *msg, size_t len, STRBUF *reply);
 
 /* outbox.c */
-int     outbox_start(void);
+int     outbox_start(unsigned lanes);
 void    outbox_stop(void);
 void    outbox_wake(void);
 

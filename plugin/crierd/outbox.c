@@ -1,8 +1,9 @@
 /*
  * outbox.c - send what the milter accepted, in order, until Postfix takes it.
  *
- * One thread walks the outbox in sequence order and hands each message to
- * Postfix (reinject.c). A message leaves the store only after Postfix
+ * outbox_workers threads walk the outbox in sequence order, each taking the
+ * recipients of its lane (so one recipient's mail keeps its order), and
+ * hand each message to Postfix (reinject.c) on a connection of their own. A message leaves the store only after Postfix
  * accepted it, up to OUTBOX_BATCH of them per commit; a crash between
  * Postfix's 250 and that commit sends them again with the same
  * Message-IDs, which receivers can recognise. When Postfix
@@ -24,8 +25,29 @@
 #define OUTBOX_BATCH	32		/* sent messages forgotten per commit */
 #define OUTBOX_BACKOFF_MAX 3600
 
-static pthread_t outbox_thread;
-static int outbox_kick;			/* under crierd.wake_lock */
+#define OUTBOX_MAX_WORKERS 32
+
+/* A sender: its lane of the outbox (recipients hash to lanes, so each
+ * recipient's mail keeps its order), its thread, its own backoff. */
+typedef struct worker {
+    pthread_t thread;
+    unsigned lane;
+    unsigned long seen;			/* kicks seen */
+} WORKER;
+
+static WORKER outbox_workers[OUTBOX_MAX_WORKERS];
+static unsigned outbox_lanes;
+static unsigned long outbox_kicks;	/* under crierd.wake_lock */
+
+/* lane_of - FNV-1a of the lower-cased recipient, modulo the lanes */
+static unsigned lane_of(const char *rcpt)
+{
+    uint32_t h = 2166136261u;
+
+    for (; *rcpt; rcpt++)
+	h = (h ^ (unsigned char) (*rcpt >= 'A' && *rcpt <= 'Z' ? *rcpt + 32 : *rcpt)) * 16777619u;
+    return (h % outbox_lanes);
+}
 
 static unsigned backoff(unsigned attempts)
 {
@@ -36,15 +58,18 @@ static unsigned backoff(unsigned attempts)
     return (s < OUTBOX_BACKOFF_MAX ? s : OUTBOX_BACKOFF_MAX);
 }
 
-/* take - a copy of the next entry at or after seq, outside any transaction */
-static int take(uint64_t from, SDB_OUT *o, STRBUF *copy, STRBUF *why)
+/* take - a copy of this lane's next entry at or after seq, outside any transaction */
+static int take(unsigned lane, uint64_t from, SDB_OUT *o, STRBUF *copy, STRBUF *why)
 {
     MDB_txn *txn;
     int     rc;
 
     if (statedb_read(crierd.sdb, &txn, why) < 0)
 	return (-1);
-    if ((rc = statedb_outbox_next(crierd.sdb, txn, from, o, why)) == 0) {
+    while ((rc = statedb_outbox_next(crierd.sdb, txn, from, o, why)) == 0
+	   && lane_of(o->recipient) != lane)
+	from = o->seq + 1;
+    if (rc == 0) {
 	sb_reset(copy);
 	sb_puts(copy, o->recipient);
 	sb_putc(copy, 0);
@@ -94,8 +119,8 @@ static void settle(SDB_OUT *o, int verdict, const char *reason, SENT *sent, STRB
     }
 }
 
-/* pass - send what is due, in order; the seconds until the next pass */
-static unsigned pass(REINJECT *ri, unsigned *down)
+/* pass - send what is due in this lane, in order; the seconds until the next pass */
+static unsigned pass(REINJECT *ri, unsigned lane, unsigned *down)
 {
     STRBUF  copy = STRBUF_INIT, why = STRBUF_INIT, reason = STRBUF_INIT;
     SENT    sent = {{0}, 0};
@@ -105,7 +130,7 @@ static unsigned pass(REINJECT *ri, unsigned *down)
     SDB_OUT o;
     int     verdict;
 
-    while (!crierd.stopping && take(from, &o, &copy, &why) == 0) {
+    while (!crierd.stopping && take(lane, from, &o, &copy, &why) == 0) {
 	from = o.seq + 1;
 	if (o.next_try > (uint64_t) now) {
 	    if (o.next_try - (uint64_t) now < wait)
@@ -133,13 +158,13 @@ static unsigned pass(REINJECT *ri, unsigned *down)
     return (wait);
 }
 
-/* outbox_main - passes, then sleep until due or woken by a new event */
+/* outbox_main - one lane: passes, then sleep until due or woken by new mail */
 static void *outbox_main(void *arg)
 {
+    WORKER *w = arg;
     unsigned down = 0, wait = 0;
     time_t  down_until = 0;
 
-    (void) arg;
     while (!crierd.stopping) {
 	STRBUF  why = STRBUF_INIT;
 	struct timespec until;
@@ -149,7 +174,7 @@ static void *outbox_main(void *arg)
 	    REINJECT *ri = reinject_open(lv->conf.reinject, lv->conf.sender_address, &why);
 
 	    live_release();
-	    wait = ri ? pass(ri, &down) : OUTBOX_IDLE;
+	    wait = ri ? pass(ri, w->lane, &down) : OUTBOX_IDLE;
 	    if (ri == NULL)
 		msg_error("outbox: %s", why.s);
 	    reinject_close(ri);
@@ -159,32 +184,44 @@ static void *outbox_main(void *arg)
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_sec += down_until ? down_until - time(NULL) : wait;
 	pthread_mutex_lock(&crierd.wake_lock);
-	while (!outbox_kick && !crierd.stopping
+	while (w->seen == outbox_kicks && !crierd.stopping
 	       && pthread_cond_timedwait(&crierd.wake, &crierd.wake_lock, &until) != ETIMEDOUT)
 	     /* void */ ;
-	outbox_kick = 0;
+	w->seen = outbox_kicks;
 	pthread_mutex_unlock(&crierd.wake_lock);
     }
     return (NULL);
 }
 
-/* outbox_wake - a new event was accepted: look now (unless Postfix is down) */
+/* outbox_wake - new mail in the outbox: every lane looks (unless Postfix is down) */
 void    outbox_wake(void)
 {
     pthread_mutex_lock(&crierd.wake_lock);
-    outbox_kick = 1;
-    pthread_cond_signal(&crierd.wake);
+    outbox_kicks++;
+    pthread_cond_broadcast(&crierd.wake);
     pthread_mutex_unlock(&crierd.wake_lock);
 }
 
-int     outbox_start(void)
+/* outbox_start - one sender per lane (outbox_workers; fixed until restart) */
+int     outbox_start(unsigned lanes)
 {
-    return (pthread_create(&outbox_thread, NULL, outbox_main, NULL));
+    unsigned i;
+
+    outbox_lanes = lanes < 1 ? 1 : lanes > OUTBOX_MAX_WORKERS ? OUTBOX_MAX_WORKERS : lanes;
+    for (i = 0; i < outbox_lanes; i++) {
+	outbox_workers[i].lane = i;
+	if (pthread_create(&outbox_workers[i].thread, NULL, outbox_main, &outbox_workers[i]))
+	    return (-1);
+    }
+    return (0);
 }
 
 void    outbox_stop(void)
 {
+    unsigned i;
+
     crierd.stopping = 1;		/* (the digest runner is stopped first) */
     outbox_wake();
-    pthread_join(outbox_thread, NULL);
+    for (i = 0; i < outbox_lanes; i++)
+	pthread_join(outbox_workers[i].thread, NULL);
 }
