@@ -4,7 +4,8 @@
  * A rule is expanded by libical in floating local time, and each local
  * occurrence is turned into an instant by this module, from the zone's own
  * offsets (GLib's GTimeZone, the system zoneinfo): libical 3.0.16 gets
- * daylight-saving edges wrong (TESTING-NOTES). As RFC 5545 section 3.3.5
+ * daylight-saving edges wrong (gap times after the gap, repeated times at
+ * the second instant: reproduced on Debian 12). As RFC 5545 section 3.3.5
  * says, a local time that occurs twice is the first of the two instants,
  * and one that does not occur (spring forward) is read with the offset
  * before the gap, so 02:30 becomes 03:30 that day and is 02:30 again the

@@ -82,6 +82,8 @@ typedef struct build {
     size_t  limit;			/* digest_max_size */
     size_t  more;			/* items that did not fit */
     uint64_t oldest;			/* arrival of the first item */
+    uint64_t *lost;			/* items whose event record is gone */
+    size_t  nlost;
     STRBUF *why;
 } BUILD;
 
@@ -115,14 +117,16 @@ static void prepared_init(PREPARED *p, const DUE *d, const BUILD *b)
     memset(p, 0, sizeof(*p));
     p->recipient = xstrdup(d->recipient);
     p->frequency = xstrdup(d->frequency);
-    p->seqs = xcalloc(b->nitems + 1, sizeof(uint64_t));
+    p->seqs = xcalloc(b->nitems + b->nlost + 1, sizeof(uint64_t));
     for (i = 0; i < b->nitems; i++)
 	p->seqs[i] = b->items[i].seq;
+    for (i = 0; i < b->nlost; i++)	/* after the rendered ones: see prepare_digest */
+	p->seqs[b->nitems + i] = b->lost[i];
     p->more = b->more;
     p->mv.recipient = p->recipient;
     p->mv.frequency = p->frequency;
     p->mv.seqs = p->seqs;
-    p->mv.n = b->nitems;
+    p->mv.n = b->nitems + b->nlost;
 }
 
 static void item_free(ITEM *it)
@@ -156,8 +160,10 @@ static int item_add(const SDB_ITEM *si, void *ctx)
     it.seq = si->seq;
     if (statedb_get_event(crierd.sdb, b->stxn, si->event_id, &rec, &len, b->why) != 0
 	|| (it.ev = event_unpack(rec, len, &received)) == NULL) {
-	msg_error("digest: to=<%s> event=%s: the event's record is missing or damaged",
-		  si->recipient, si->event_id);
+	msg_error("digest: to=<%s> event=%s: the event's record is missing or damaged; "
+		  "the item is removed", si->recipient, si->event_id);
+	b->lost = xrealloc(b->lost, (b->nlost + 1) * sizeof(uint64_t));
+	b->lost[b->nlost++] = si->seq;
 	return (0);
     }
     it.title = xstrdup(rulesdb_get_evtype(crierd.rdb, b->rtxn, it.ev->type, &et, b->why) == 0
@@ -298,6 +304,7 @@ static void build_free(BUILD *b)
     for (i = 0; i < b->nitems; i++)
 	item_free(&b->items[i]);
     free(b->items);
+    free(b->lost);
     if (b->rtxn)
 	mdb_txn_abort(b->rtxn);
     if (b->stxn)
@@ -324,7 +331,9 @@ static int digest_one(const LIVE *lv, const DUE *d, time_t now, PREPARED *p)
 			      &why) == 0)
 	rc = digest_due(crierd.rdb, b.rtxn, &lv->conf, d->recipient, d->frequency,
 			(time_t) b.oldest, &due, &why);
-    if (b.nitems == 0 && b.more == 0 && rc >= 0)
+    if (b.nitems == 0 && b.more == 0 && b.nlost > 0 && rc >= 0)
+	prepared_init(p, d, &b), rc = 1;	/* nothing to send: only removals */
+    else if (b.nitems == 0 && b.more == 0 && rc >= 0)
 	rc = statedb_reschedule(crierd.sdb, d->recipient, d->frequency, 0, &why);
     else if (rc == DIGEST_NO_USER)
 	prepared_init(p, d, &b), rc = 1;
@@ -502,9 +511,8 @@ static void *digests_main(void *arg)
 
     (void) arg;
     while (!crierd.stopping) {
-	if ((now_gen = generation()) != gen) {
-	    if (gen != 0)
-		reschedule_all();
+	if ((now_gen = generation()) != gen) {	/* at start too: rules.d may have */
+	    reschedule_all();			/* changed while crierd was down */
 	    gen = now_gen;
 	}
 	if (!run_due())

@@ -1,7 +1,7 @@
 /*
  * store.h - LMDB environments: open, transactions, named databases.
  *
- * One place knows LMDB's traps (TESTING-NOTES): the map size is set large
+ * One place knows LMDB's traps: the map size is set large
  * and grown on MDB_MAP_FULL, stale reader slots left by killed processes
  * are cleared at open and on MDB_READERS_FULL, and every failure becomes a
  * message naming the file. Schemas live in their own modules (rulesdb.c).
