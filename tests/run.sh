@@ -5,8 +5,10 @@
 # root and they are missing), bootstraps autotools, builds with warnings as
 # errors, runs "make check" (unit, golden and command-line tests), then
 # runs "make distcheck", fuzzes the event parsers briefly (libFuzzer), and
-# builds the unit tests again with AddressSanitizer and UBSan in a separate
-# tree and runs them there. Ends with "N passed, N failed" alone on a line.
+# builds everything again with AddressSanitizer and UBSan in a separate
+# tree, where the unit tests, the miltertest script and one end-to-end test
+# run (any sanitizer report fails the run). Ends with "N passed, N failed"
+# alone on a line.
 set -u
 cd "$(dirname "$0")/.."
 top=$(pwd)
@@ -78,17 +80,25 @@ else
     echo "FAIL: fuzz_event"; failed=$((failed + 1))
 fi
 
-step "unit tests under AddressSanitizer + UBSan"
+step "unit tests, the milter and crierd end to end under AddressSanitizer + UBSan"
 asan="$top/build-asan"
 rm -rf "$asan" && mkdir -p "$asan"
 san="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g -O1"
+# Reports of the daemons (whose stderr goes to logs) land in files too.
+export ASAN_OPTIONS="log_path=$asan/report" UBSAN_OPTIONS="log_path=$asan/report:print_stacktrace=1"
 if (cd "$asan" && "$top/configure" -q CC=clang CFLAGS="$san" LDFLAGS="-fsanitize=address,undefined" \
-        && make -j2 check TESTS='$(UNIT_TESTS)' >/dev/null 2>&1); then
+        && make -j2 check TESTS='$(UNIT_TESTS) tests/milter/events.sh tests/e2e/notify.sh' \
+            >/dev/null 2>&1); then
     tally "$asan/test-suite.log"
 else
     if [ -f "$asan/test-suite.log" ]; then tally "$asan/test-suite.log"; cat "$asan/test-suite.log"
     else echo "the sanitizer build failed"; failed=$((failed + 1)); fi
 fi
+if ls "$asan"/report.* >/dev/null 2>&1; then
+    cat "$asan"/report.*
+    echo "FAIL: sanitizer reports"; failed=$((failed + 1))
+fi
+unset ASAN_OPTIONS UBSAN_OPTIONS
 
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
