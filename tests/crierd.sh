@@ -58,7 +58,7 @@ crierd_start() {
 crierd_stop() {
     [ -n "${CD_PID:-}" ] || return 0
     kill -TERM "$CD_PID" 2>/dev/null
-    for _ in $(seq 100); do
+    for _ in $(seq 300); do
         kill -0 "$CD_PID" 2>/dev/null || { CD_PID=; return 0; }
         sleep 0.1
     done

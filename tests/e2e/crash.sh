@@ -26,7 +26,7 @@ stream_check $N || fail "not exactly once"
 # so a plain restart works.
 pid=$(cat "$CD_DIR/run/crierd.pid")
 kill -9 "$pid"
-for _ in $(seq 50); do pgrep -f "crierd -c $CD_DIR/crier.conf" >/dev/null || break; sleep 0.1; done
+for _ in $(seq 300); do pgrep -f "crierd -c $CD_DIR/crier.conf" >/dev/null || break; sleep 0.1; done
 pgrep -f "crierd -c $CD_DIR/crier.conf" >/dev/null && fail "the worker outlived its supervisor"
 crierd_start || fail "restart after kill -9 of the supervisor"
 crierd_stop || fail "crierd stop"
