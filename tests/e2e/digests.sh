@@ -28,11 +28,12 @@ restart_at() {   # INSTANT: crierd again, its clock at INSTANT
     CRIER_NOW=$1 crierd_start || fail "start at $1"
 }
 
-export CRIER_NOW=2027-03-15T07:59:55Z           # Berlin 08:59:55
+export CRIER_NOW=2027-03-15T07:00:00Z           # Berlin 08:00
 e2e_up
 for mail in redelivery-juice created-cafe-qp; do
     pf_send_file "$EVENTS/$mail.eml" portal@studio.test events@crier.test || fail "$mail"
 done
+pf_queue_empty_wait 20 || fail "queue"
 "$CRIERCTL" -s "$CD_DIR/state" digests --json >"$T/pending" || fail "crierctl digests"
 jq -e '.digests[] | select(.recipient=="lena@studio.example" and .frequency=="weekly")
        | .next_send == "2027-03-15T09:00:00-04:00" and .next_send_utc == "2027-03-15T13:00:00Z"
@@ -41,6 +42,7 @@ jq -e '.digests[] | select(.recipient=="lena@studio.example" and .frequency=="we
     || fail "marco's daily in crierctl digests"
 
 # 09:00 in Berlin: Ana's daily digest, and only hers.
+restart_at 2027-03-15T07:59:57Z
 wait_digests ana@juicepost.example 1
 f=$(digests_of ana@juicepost.example)
 [ "$(subject $f)" = "Subject: Daily digest, 15 Mar: 1 event: 1 Source Request Created" ] \
