@@ -75,6 +75,21 @@ for r in ana@juicepost.example:1 marco@juicepost.example:1 lena@studio.example:2
     [ "$(digests_of "${r%:*}" | wc -l)" = "${r#*:}" ] || fail "${r%:*}: $(digests_of "${r%:*}" | wc -l) digests"
 done
 [ "$(crierd_count digests)" = 0 ] || fail "items left: $(crierd_count digests)"
+
+# A new item for Marco, then his zone changes in rules.d: the reload reschedules it.
+sed 's/^Event-Id: .*/Event-Id: resched-1/' "$EVENTS/created-cafe-qp.eml" >"$T/r.eml"
+pf_send_file "$T/r.eml" portal@studio.test events@crier.test || fail "event for the reschedule"
+pf_queue_empty_wait 20 || fail "queue"
+"$CRIERCTL" -s "$CD_DIR/state" digests marco@juicepost.example | grep -q "2027-03-17T09:00:00Z (Europe/London)" \
+    || fail "marco's next digest before the change"
+sed -i 's#timezone = "Europe/London"#timezone = "Asia/Tokyo"#' "$CD_DIR/rules.d/users/marco.conf"
+kill -HUP "$(cat "$CD_DIR/run/crierd.pid")"
+for _ in $(seq 100); do
+    "$CRIERCTL" -s "$CD_DIR/state" digests marco@juicepost.example | grep -q "2027-03-17T09:00:00+09:00 (Asia/Tokyo)" && break
+    sleep 0.2
+done
+"$CRIERCTL" -s "$CD_DIR/state" digests marco@juicepost.example | grep -q "2027-03-17T09:00:00+09:00 (Asia/Tokyo)" \
+    || fail "not rescheduled: $("$CRIERCTL" -s "$CD_DIR/state" digests marco@juicepost.example)"
 log_clean
 crierd_stop || fail "crierd stop"
 finish
