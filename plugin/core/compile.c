@@ -229,6 +229,7 @@ static int compile_once(COMPILER *cc, const char *rules_dir, COMPILE_STATS *st)
     meta.users = st->users = cc->r->nusers;
     meta.evtypes = st->evtypes = cc->r->nevtypes;
     meta.rules_dir = rules_dir;
+    meta.digest = cc->r->digest;
     st->index = cc->nidx;
     st->freqs = cc->r->nfreqs;
     st->profiles = cc->r->nprofiles;
@@ -239,6 +240,29 @@ static int compile_once(COMPILER *cc, const char *rules_dir, COMPILE_STATS *st)
 	return (rc);
     }
     return (rulesdb_commit(cc->rdb, cc->txn, cc->why));
+}
+
+/* compile_same - the set in service came from these very files */
+static int compile_same(COMPILER *cc, COMPILE_STATS *st)
+{
+    STRBUF  why = STRBUF_INIT;
+    MDB_txn *txn;
+    RDB_META m;
+    int     same = 0;
+
+    if (rulesdb_read(cc->rdb, &txn, &why) == 0) {
+	if (cc->r->digest[0] && rulesdb_get_meta(cc->rdb, txn, &m, &why) == 0 && m.generation
+	    && strcmp(m.digest, cc->r->digest) == 0) {
+	    same = 1;
+	    st->generation = m.generation;
+	    st->notifs = m.notifs, st->views = m.views, st->users = m.users;
+	    st->evtypes = m.evtypes, st->freqs = cc->r->nfreqs, st->profiles = cc->r->nprofiles;
+	    st->unchanged = 1;
+	}
+	mdb_txn_abort(txn);
+    }
+    sb_free(&why);
+    return (same);
 }
 
 /*
@@ -258,7 +282,7 @@ int     compile_rules(const RULES *rules, const char *rules_dir, const char *sta
     cc.why = why;
     if (rulesdb_open(state_dir, 1, &cc.rdb, why) < 0)
 	return (-1);
-    for (tries = 0; tries < 8; tries++) {
+    for (tries = compile_same(&cc, stats) ? 8 : 0, rc = 0; tries < 8; tries++) {
 	STRBUF  err = STRBUF_INIT;
 
 	cc.why = &err;

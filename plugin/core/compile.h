@@ -3,7 +3,8 @@
  *
  * The whole set is written in one LMDB transaction (see rulesdb.h), so a
  * reader sees the old set or the new one, never a mix; a failed compile
- * leaves the old set in service.
+ * leaves the old set in service. When rules.d is byte for byte what the set
+ * in service came from, nothing is written and the generation stays.
  */
 #ifndef CRIER_COMPILE_H
 #define CRIER_COMPILE_H
@@ -22,6 +23,7 @@ typedef struct compile_stats {
     size_t  evtypes;
     size_t  freqs;
     size_t  profiles;
+    int     unchanged;			/* same files as the set in service */
 } COMPILE_STATS;
 
 int     compile_rules(const RULES *rules, const char *rules_dir, const char *state_dir,

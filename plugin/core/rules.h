@@ -94,6 +94,7 @@ typedef struct rules {
     USER   *users;
     size_t  nusers;
     STRV    files;			/* every file read, owns file names */
+    char    digest[65];			/* SHA-256 of the files, names and texts */
 } RULES;
 
 RULES  *rules_load(const char *dir, DIAG *diag);

@@ -11,6 +11,8 @@
 #include "config.h"
 
 #include <dirent.h>
+#include <glib.h>
+#include <stdio.h>
 #include <errno.h>
 #include <libconfig.h>
 #include <stdlib.h>
@@ -27,6 +29,7 @@ typedef struct loader {
     RULES  *r;
     DIAG   *d;
     const char *file;			/* the file being read */
+    GChecksum *sum;			/* of every file's name and text */
 } LOADER;
 
 /* grow - make room for one more element of an array of structs */
@@ -354,22 +357,44 @@ static void load_root(LOADER *ld, config_setting_t *root)
     load_user(ld, root);
 }
 
+/* read_file - a whole rules file, for libconfig and for the digest */
+static int read_file(const char *path, STRBUF *text)
+{
+    FILE   *fp = fopen(path, "r");
+    char    buf[8192];
+    size_t  n;
+
+    if (fp == NULL)
+	return (-1);
+    while ((n = fread(buf, 1, sizeof(buf), fp)) > 0)
+	sb_putn(text, buf, n);
+    n = ferror(fp);
+    fclose(fp);
+    return (n ? -1 : 0);
+}
+
 static void load_file(LOADER *ld, const char *path)
 {
+    STRBUF  text = STRBUF_INIT;
     config_t cf;
 
     strv_add(&ld->r->files, path);
     ld->file = ld->r->files.v[ld->r->files.len - 1];
+    if (read_file(path, &text) < 0) {
+	diag_error(ld->d, ld->file, 0, "cannot read: %s", strerror(errno));
+	sb_free(&text);
+	return;
+    }
+    g_checksum_update(ld->sum, (const guchar *) path, (gssize) strlen(path) + 1);
+    g_checksum_update(ld->sum, (const guchar *) sb_str(&text), (gssize) text.len + 1);
     config_init(&cf);
-    if (config_read_file(&cf, path) == CONFIG_FALSE) {
-	if (config_error_type(&cf) == CONFIG_ERR_FILE_IO)
-	    diag_error(ld->d, ld->file, 0, "cannot read: %s", strerror(errno));
-	else
-	    diag_error(ld->d, ld->file, config_error_line(&cf), "syntax error: %s",
-		       config_error_text(&cf));
-    } else
+    if (config_read_string(&cf, sb_str(&text)) == CONFIG_FALSE)
+	diag_error(ld->d, ld->file, config_error_line(&cf), "syntax error: %s",
+		   config_error_text(&cf));
+    else
 	load_root(ld, config_root_setting(&cf));
     config_destroy(&cf);
+    sb_free(&text);
 }
 
 static int is_conf(const char *name)
@@ -425,7 +450,10 @@ RULES  *rules_load(const char *dir, DIAG *diag)
     ld.r = xcalloc(1, sizeof(RULES));
     ld.d = diag;
     ld.file = NULL;
+    ld.sum = g_checksum_new(G_CHECKSUM_SHA256);
     load_dir(&ld, dir, 0);
+    snprintf(ld.r->digest, sizeof(ld.r->digest), "%s", g_checksum_get_string(ld.sum));
+    g_checksum_free(ld.sum);
     if (ld.r->files.len == 0 && diag_errors(diag) == 0)
 	diag_error(diag, dir, 0, "no *.conf files in the rules directory");
     return (ld.r);

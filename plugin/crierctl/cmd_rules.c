@@ -74,6 +74,10 @@ int     cmd_compile(CTL *ctl, int argc, char **argv)
 	return (ctl_refuse(ctl, "nothing compiled; the rules in service are unchanged"));
     if (compile_rules(r, ctl->conf.rules_dir, ctl->conf.state_dir, &st, &why) < 0)
 	rc = ctl_refuse(ctl, "%s; the rules in service are unchanged", sb_str(&why));
+    else if (st.unchanged)
+	printf("%s/%s: generation %llu unchanged: rules.d is what it was compiled from "
+	       "(%zu users, %zu notifications)\n", ctl->conf.state_dir, RULESDB_FILE,
+	       (unsigned long long) st.generation, st.users, st.notifs);
     else
 	printf("%s/%s: generation %llu: %zu frequencies, %zu event types, %zu profiles, "
 	       "%zu users, %zu notifications, %zu views, %zu index entries\n",

@@ -82,8 +82,9 @@ static int rules_build(const CONF *cf)
 
     (void) rules_check(r, d);
     if (diag_errors(d) == 0 && compile_rules(r, cf->rules_dir, cf->state_dir, &st, &why) == 0) {
-	msg_info("rules: %s compiled: generation %llu, %zu users, %zu notifications",
-		 cf->rules_dir, (unsigned long long) st.generation, st.users, st.notifs);
+	msg_info("rules: %s %s: generation %llu, %zu users, %zu notifications", cf->rules_dir,
+		 st.unchanged ? "unchanged" : "compiled", (unsigned long long) st.generation,
+		 st.users, st.notifs);
 	rc = 0;
     } else if (diag_errors(d) == 0)
 	msg_error("rules: %s; the rules in service are unchanged", why.s);

@@ -369,6 +369,7 @@ int     rulesdb_put_meta(RULESDB *rdb, MDB_txn *txn, const RDB_META *m, STRBUF *
     pack_u64(&v, m->users);
     pack_u64(&v, m->evtypes);
     pack_str(&v, m->rules_dir ? m->rules_dir : "");
+    pack_str(&v, m->digest ? m->digest : "");
     rc = rdb_put(rdb, txn, DB_META, "meta", 4, &v, 0, why);
     sb_free(&v);
     return (rc);
@@ -390,6 +391,7 @@ int     rulesdb_get_meta(RULESDB *rdb, MDB_txn *txn, RDB_META *m, STRBUF *why)
     m->users = unpack_u64(&u);
     m->evtypes = unpack_u64(&u);
     m->rules_dir = unpack_str(&u);
+    m->digest = u.p < u.end ? unpack_str(&u) : "";	/* older sets have none */
     return (u.bad ? rdb_damaged(rdb, "meta", why) : 0);
 }
 

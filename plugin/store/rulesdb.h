@@ -90,6 +90,7 @@ typedef struct rdb_meta {
     uint64_t users;
     uint64_t evtypes;
     const char *rules_dir;
+    const char *digest;			/* of the rules.d it came from */
 } RDB_META;
 
 typedef struct rulesdb RULESDB;

@@ -10,6 +10,8 @@ expect_in "$T/err" "run 'crierctl compile'"
 expect_exit 0 "$CRIERCTL" -r "$RULES" -s "$S" compile
 expect_in "$T/out" "generation 1: 4 frequencies, 9 event types, 3 profiles, 8 users, 26 notifications"
 [ -f "$S/rules.lmdb" ] || fail "no $S/rules.lmdb"
+expect_exit 0 "$CRIERCTL" -r "$RULES" -s "$S" compile
+expect_in "$T/out" "generation 1 unchanged: rules.d is what it was compiled from"
 "$CRIERCTL" -s "$S" explain --json "$EVENTS/redelivery-juice.eml" >"$T/before" || fail "explain"
 
 # A copy of the rules with one user's file broken: refused, old set kept.
