@@ -533,6 +533,7 @@ int     main(int argc, char **argv)
     }
     if ((crierd.live = live_load(crierd.conf_file, 0, &why)) == NULL) {
 	fprintf(stderr, "crierd: %s\n", why.s);
+	sb_free(&why);
 	return (1);
     }
     if (action == 1)
@@ -544,6 +545,7 @@ int     main(int argc, char **argv)
 	msg_error("%s", why.s);
 	if (fg == 0)
 	    fprintf(stderr, "crierd: %s\n", why.s);
+	sb_free(&why);
 	return (1);
     }
     status = supervise(&set);
