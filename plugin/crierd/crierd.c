@@ -305,8 +305,9 @@ static void *reload_main(void *arg)
 /* worker - open the stores, start the threads, serve until SIGTERM */
 static int worker(void)
 {
-    STRBUF  why = STRBUF_INIT;
-    LIVE   *lv = crierd.live;
+    STRBUF  why = STRBUF_INIT, sock = STRBUF_INIT;
+    LIVE   *lv = crierd.live;		/* only until the reload thread runs */
+    unsigned lanes = (unsigned) lv->conf.outbox_workers;
     pthread_t reloader;
     sigset_t set;
     int     rc;
@@ -321,19 +322,23 @@ static int worker(void)
 	msg_error("worker: %s", why.s);
 	return (1);
     }
+    sb_puts(&sock, lv->conf.milter_socket);
+    lv = NULL;
     pthread_create(&reloader, NULL, reload_main, NULL);
-    if (outbox_start((unsigned) lv->conf.outbox_workers) != 0 || digests_start() != 0) {
+    if (outbox_start(lanes) != 0 || digests_start() != 0) {
 	msg_error("worker: cannot start the outbox and digest threads");
 	return (1);
     }
-    msg_info("worker: serving milter_socket %s", lv->conf.milter_socket);
+    msg_info("worker: serving milter_socket %s", sock.s);
     rc = milter_run();
+    milter_drain(30);
     digests_stop();
     outbox_stop();
     msg_info("worker: stopped");
     statedb_close(crierd.sdb);
     rulesdb_close(crierd.rdb);
     sb_free(&why);
+    sb_free(&sock);
     return (rc ? 1 : 0);
 }
 

@@ -50,6 +50,7 @@ void    live_settle(LIVE *fresh);
 /* milter.c */
 int     milter_setup(const CONF *conf, gid_t group, STRBUF *why);
 int     milter_run(void);
+void    milter_drain(int secs);
 
 /* intake.c */
 #define INTAKE_OK	0

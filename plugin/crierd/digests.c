@@ -84,6 +84,7 @@ typedef struct build {
     uint64_t oldest;			/* arrival of the first item */
     uint64_t *lost;			/* items whose event record is gone */
     size_t  nlost;
+    int     failed;			/* a read failed: decide nothing */
     STRBUF *why;
 } BUILD;
 
@@ -148,6 +149,7 @@ static int item_add(const SDB_ITEM *si, void *ctx)
     const void *rec;
     size_t  len, i;
     long    received;
+    int     rc;
     ITEM    it;
 
     if (b->nitems == 0 && b->more == 0)
@@ -158,8 +160,11 @@ static int item_add(const SDB_ITEM *si, void *ctx)
     }
     memset(&it, 0, sizeof(it));
     it.seq = si->seq;
-    if (statedb_get_event(crierd.sdb, b->stxn, si->event_id, &rec, &len, b->why) != 0
-	|| (it.ev = event_unpack(rec, len, &received)) == NULL) {
+    if ((rc = statedb_get_event(crierd.sdb, b->stxn, si->event_id, &rec, &len, b->why)) < 0) {
+	b->failed = 1;			/* the store failed: nothing is decided */
+	return (1);
+    }
+    if (rc > 0 || (it.ev = event_unpack(rec, len, &received)) == NULL) {
 	msg_error("digest: to=<%s> event=%s: the event's record is missing or damaged; "
 		  "the item is removed", si->recipient, si->event_id);
 	b->lost = xrealloc(b->lost, (b->nlost + 1) * sizeof(uint64_t));
@@ -328,7 +333,7 @@ static int digest_one(const LIVE *lv, const DUE *d, time_t now, PREPARED *p)
     b.limit = (size_t) lv->conf.digest_max_size;
     if (rulesdb_read(crierd.rdb, &b.rtxn, &why) == 0 && statedb_read(crierd.sdb, &b.stxn, &why) == 0
 	&& statedb_items_each(crierd.sdb, b.stxn, d->recipient, d->frequency, item_add, &b,
-			      &why) == 0)
+			      &why) == 0 && !b.failed)
 	rc = digest_due(crierd.rdb, b.rtxn, &lv->conf, d->recipient, d->frequency,
 			(time_t) b.oldest, &due, &why);
     if (b.nitems == 0 && b.more == 0 && b.nlost > 0 && rc >= 0)
@@ -442,14 +447,14 @@ static void reschedule_all(void)
 	(void) statedb_groups_each(crierd.sdb, txn, 0, collect_group, &gs, &why);
 	mdb_txn_abort(txn);
     }
-    lv = live_hold();
     for (i = 0; i < gs.len; i++) {
 	sb_reset(&why);
+	lv = live_hold();
 	reschedule_one(lv, &gs.v[i], &why);
+	live_release();
 	free((void *) gs.v[i].recipient);
 	free((void *) gs.v[i].frequency);
     }
-    live_release();
     free(gs.v);
     sb_free(&why);
 }
@@ -472,21 +477,21 @@ static int run_due(void)
 	    msg_error("digest: %s", why.s);
 	mdb_txn_abort(txn);
     }
-    lv = live_hold();
-    for (i = 0; i < dl.len; i++) {
+    for (i = 0; i < dl.len; i++) {		/* the lock per digest: reloads wait little */
+	lv = live_hold();
 	if (digest_one(lv, &dl.v[i], dl.now, &p[n]) > 0)
 	    n++;
+	live_release();
 	free(dl.v[i].recipient);
 	free(dl.v[i].frequency);
     }
-    live_release();
     commit(p, n);
     for (i = 0; i < n; i++)
 	prepared_free(&p[i]);
     free(p);
     free(dl.v);
     sb_free(&why);
-    return (dl.len == DIGEST_BATCH);
+    return (n > 0 && dl.len == DIGEST_BATCH);	/* a full batch that moved: more at once */
 }
 
 /* generation - of the compiled rules in service (0 when unreadable) */

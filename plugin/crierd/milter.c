@@ -12,10 +12,12 @@
 #include "config.h"
 
 #include <libmilter/mfapi.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "crierd.h"
@@ -211,7 +213,41 @@ static sfsistat consumed(SMFICTX *ctx, MCTX *m)
     return (SMFIS_ACCEPT);
 }
 
-static sfsistat mlt_eom(SMFICTX *ctx)
+/* Messages between end of data and their reply: the worker waits for them. */
+static pthread_mutex_t inflight_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t inflight_done = PTHREAD_COND_INITIALIZER;
+static int inflight;
+
+static void inflight_add(int delta)
+{
+    pthread_mutex_lock(&inflight_lock);
+    inflight += delta;
+    if (inflight == 0)
+	pthread_cond_broadcast(&inflight_done);
+    pthread_mutex_unlock(&inflight_lock);
+}
+
+/*
+ * milter_drain - after smfi_main() returns (SIGTERM), libmilter's session
+ * threads may still be storing an event: wait for them (up to secs) before
+ * the stores close, so that what is in flight is finished, not cut.
+ */
+void    milter_drain(int secs)
+{
+    struct timespec until;
+
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += secs;
+    pthread_mutex_lock(&inflight_lock);
+    while (inflight > 0 && pthread_cond_timedwait(&inflight_done, &inflight_lock, &until) == 0)
+	 /* void */ ;
+    if (inflight > 0)
+	msg_warn("worker: %d messages still in flight after %ds", inflight, secs);
+    pthread_mutex_unlock(&inflight_lock);
+}
+
+/* mlt_eom_work - the verdict on crier's mail, and what becomes of it */
+static sfsistat mlt_eom_work(SMFICTX *ctx)
 {
     MCTX   *m = mctx_get(ctx);
     STRBUF  text = STRBUF_INIT;
@@ -236,6 +272,16 @@ static sfsistat mlt_eom(SMFICTX *ctx)
     rc = verdict == INTAKE_OK ? consumed(ctx, m) : reply(ctx, verdict, text.s);
     sb_free(&text);
     mctx_reset(m);
+    return (rc);
+}
+
+static sfsistat mlt_eom(SMFICTX *ctx)
+{
+    sfsistat rc;
+
+    inflight_add(1);
+    rc = mlt_eom_work(ctx);
+    inflight_add(-1);
     return (rc);
 }
 

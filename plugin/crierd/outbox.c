@@ -20,6 +20,7 @@
 #include "crierd.h"
 #include "log.h"
 #include "mem.h"
+#include "strv.h"
 
 #define OUTBOX_IDLE	30		/* seconds between passes when idle */
 #define OUTBOX_BATCH	32		/* sent messages forgotten per commit */
@@ -124,6 +125,7 @@ static unsigned pass(REINJECT *ri, unsigned lane, unsigned *down)
 {
     STRBUF  copy = STRBUF_INIT, why = STRBUF_INIT, reason = STRBUF_INIT;
     SENT    sent = {{0}, 0};
+    STRV    held = STRV_INIT;		/* recipients with an earlier entry waiting */
     uint64_t from = 0;
     unsigned wait = OUTBOX_IDLE;
     time_t  now = time(NULL);
@@ -132,9 +134,12 @@ static unsigned pass(REINJECT *ri, unsigned lane, unsigned *down)
 
     while (!crierd.stopping && take(lane, from, &o, &copy, &why) == 0) {
 	from = o.seq + 1;
+	if (strv_find_case(&held, o.recipient) >= 0)
+	    continue;			/* behind an earlier one: keep the order */
 	if (o.next_try > (uint64_t) now) {
 	    if (o.next_try - (uint64_t) now < wait)
 		wait = (unsigned) (o.next_try - (uint64_t) now);
+	    strv_add(&held, o.recipient);
 	    continue;
 	}
 	sb_reset(&reason);
@@ -147,8 +152,11 @@ static unsigned pass(REINJECT *ri, unsigned lane, unsigned *down)
 	*down = 0;
 	if (verdict == REINJECT_OK)
 	    crash_point("outbox-sent");
+	if (verdict == REINJECT_TEMP)
+	    strv_add(&held, o.recipient);
 	settle(&o, verdict, sb_str(&reason), &sent, &why);
     }
+    strv_free(&held);
     forget(&sent, &why);
     if (why.len)
 	msg_error("outbox: %s", why.s);

@@ -11,6 +11,7 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -114,32 +115,55 @@ static int smtp_send(REINJECT *ri, const char *rcpt, const char *msg, size_t len
     return (code >= 500 && code < 600 ? REINJECT_PERM : REINJECT_TEMP);
 }
 
-/* sendmail_send - sendmail -i -f SENDER -- RCPT, the message on its stdin */
+/* write_lf - the message with LF line ends (sendmail(1) wants them), in chunks */
+static int write_lf(int fd, const char *msg, size_t len)
+{
+    char    buf[8192];
+    size_t  i, n = 0;
+
+    for (i = 0; i < len; i++) {
+	if (msg[i] == '\r' && i + 1 < len && msg[i + 1] == '\n')
+	    continue;
+	buf[n++] = msg[i];
+	if (n == sizeof(buf) || i + 1 == len) {
+	    if (write(fd, buf, n) != (ssize_t) n)
+		return (-1);
+	    n = 0;
+	}
+    }
+    return (0);
+}
+
+/*
+ * sendmail_send - sendmail -i -f SENDER -- RCPT, the message on its stdin.
+ * The pipe is close-on-exec, so that a sendmail started by another outbox
+ * thread never holds this one's write end (each would wait for the other).
+ */
 static int sendmail_send(REINJECT *ri, const char *rcpt, const char *msg, size_t len,
 			         STRBUF *why)
 {
-    int     fd[2], status;
-    pid_t   pid;
-    size_t  i;
+    int     fd[2], status = 0;
+    pid_t   pid, got;
 
-    if (pipe(fd) < 0 || (pid = fork()) < 0) {
+    if (pipe2(fd, O_CLOEXEC) < 0 || (pid = fork()) < 0) {
 	sb_printf(why, "cannot run %s: %s", ri->path, strerror(errno));
 	return (REINJECT_DOWN);
     }
     if (pid == 0) {
-	dup2(fd[0], 0);
-	close(fd[0]);
-	close(fd[1]);
+	dup2(fd[0], 0);			/* (dup2 clears close-on-exec on 0) */
 	execl(ri->path, "sendmail", "-i", "-f", ri->sender, "--", rcpt, (char *) 0);
 	_exit(EX_TEMPFAIL);
     }
     close(fd[0]);
-    for (i = 0; i < len; i++)		/* sendmail(1) wants LF line ends */
-	if (!(msg[i] == '\r' && i + 1 < len && msg[i + 1] == '\n')
-	    && write(fd[1], &msg[i], 1) != 1)
-	    break;
+    (void) write_lf(fd[1], msg, len);
     close(fd[1]);
-    if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    while ((got = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
+	 /* void */ ;
+    if (got < 0) {
+	sb_printf(why, "%s: cannot wait for it: %s", ri->path, strerror(errno));
+	return (REINJECT_TEMP);
+    }
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 	sb_printf(why, "%s exited with status %d", ri->path,
 		  WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 	return (WIFEXITED(status) && (WEXITSTATUS(status) == EX_NOUSER

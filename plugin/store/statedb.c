@@ -414,7 +414,7 @@ int     statedb_count(STATEDB *sdb, const char *table, size_t *n, STRBUF *why)
 	return (-1);
     rc = mdb_stat(txn, sdb->dbi[i], &ms);
     mdb_txn_abort(txn);
-    *n = ms.ms_entries;
+    *n = rc == 0 ? ms.ms_entries : 0;
     return (rc ? store_fail(sdb->st, rc, table, why) : 0);
 }
 
