@@ -357,22 +357,6 @@ static void load_root(LOADER *ld, config_setting_t *root)
     load_user(ld, root);
 }
 
-/* read_file - a whole rules file, for libconfig and for the digest */
-static int read_file(const char *path, STRBUF *text)
-{
-    FILE   *fp = fopen(path, "r");
-    char    buf[8192];
-    size_t  n;
-
-    if (fp == NULL)
-	return (-1);
-    while ((n = fread(buf, 1, sizeof(buf), fp)) > 0)
-	sb_putn(text, buf, n);
-    n = ferror(fp);
-    fclose(fp);
-    return (n ? -1 : 0);
-}
-
 static void load_file(LOADER *ld, const char *path)
 {
     STRBUF  text = STRBUF_INIT;
@@ -380,7 +364,7 @@ static void load_file(LOADER *ld, const char *path)
 
     strv_add(&ld->r->files, path);
     ld->file = ld->r->files.v[ld->r->files.len - 1];
-    if (read_file(path, &text) < 0) {
+    if (sb_read_file(&text, path, 0) < 0) {
 	diag_error(ld->d, ld->file, 0, "cannot read: %s", strerror(errno));
 	sb_free(&text);
 	return;

@@ -16,24 +16,6 @@
 
 #define EXPLAIN_MAX_MAIL (64 * 1024 * 1024)
 
-/* read_all - the whole file (or stdin for "-") */
-static int read_all(CTL *ctl, const char *path, STRBUF *sb)
-{
-    FILE   *fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-    char    buf[65536];
-    size_t  n;
-
-    if (fp == NULL)
-	return (ctl_refuse(ctl, "%s: %s", path, strerror(errno)));
-    while ((n = fread(buf, 1, sizeof(buf), fp)) > 0 && sb->len < EXPLAIN_MAX_MAIL)
-	sb_putn(sb, buf, n);
-    if (fp != stdin)
-	fclose(fp);
-    if (sb->len >= EXPLAIN_MAX_MAIL)
-	return (ctl_refuse(ctl, "%s: larger than %d bytes", path, EXPLAIN_MAX_MAIL));
-    return (CTL_OK);
-}
-
 static json_t *hits_json(const MATCH_HIT *h, size_t n, int with_reason)
 {
     json_t *arr = json_array();
@@ -114,8 +96,11 @@ int     cmd_explain(CTL *ctl, int argc, char **argv)
     }
     if (argc - optind != 1)
 	return (ctl_usage(ctl, "usage: explain FILE|- [--json]"));
-    if ((rc = read_all(ctl, argv[optind], &mail)) != CTL_OK)
+    if ((rc = sb_read_file(&mail, argv[optind], EXPLAIN_MAX_MAIL)) != 0) {
+	rc = rc < 0 ? ctl_refuse(ctl, "%s: %s", argv[optind], strerror(errno))
+	    : ctl_refuse(ctl, "%s: larger than %d bytes", argv[optind], EXPLAIN_MAX_MAIL);
 	goto done;
+    }
     if (event_parse_mail(mail.s ? mail.s : "", mail.len, &ev, &why) < 0) {
 	rc = ctl_refuse(ctl, "%s: invalid event: %s", argv[optind], sb_str(&why));
 	goto done;

@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,4 +98,34 @@ char   *sb_steal(STRBUF *sb)
     sb->s = NULL;
     sb->len = sb->cap = 0;
     return (s);
+}
+
+/*
+ * sb_read_file - append a whole file ("-": standard input). Returns 0, -1
+ * with errno when it cannot be read, or 1 when it holds more than max
+ * bytes (max 0: no limit).
+ */
+int     sb_read_file(STRBUF *sb, const char *path, size_t max)
+{
+    FILE   *fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    size_t  start = sb->len, n;
+    char    buf[65536];
+    int     rc = 0, err;
+
+    if (fp == NULL)
+	return (-1);
+    while ((n = fread(buf, 1, sizeof(buf), fp)) > 0) {
+	sb_putn(sb, buf, n);
+	if (max && sb->len - start > max) {
+	    rc = 1;
+	    break;
+	}
+    }
+    if (rc == 0 && ferror(fp))
+	rc = -1;
+    err = errno;
+    if (fp != stdin)
+	fclose(fp);
+    errno = err;
+    return (rc);
 }

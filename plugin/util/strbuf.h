@@ -27,6 +27,7 @@ void    sb_printf(STRBUF *sb, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 void    sb_vprintf(STRBUF *sb, const char *fmt, va_list ap);
 const char *sb_str(STRBUF *sb);
+int     sb_read_file(STRBUF *sb, const char *path, size_t max);
 char   *sb_steal(STRBUF *sb);
 
 #endif

@@ -34,27 +34,13 @@ static void describe(const char *mail, size_t len, STRBUF *out)
     event_free(ev);
 }
 
-static int slurp(const char *path, STRBUF *sb)
-{
-    FILE   *fp = fopen(path, "rb");
-    char    buf[8192];
-    size_t  n;
-
-    if (fp == NULL)
-	return (-1);
-    while ((n = fread(buf, 1, sizeof(buf), fp)) > 0)
-	sb_putn(sb, buf, n);
-    fclose(fp);
-    return (0);
-}
-
 static void golden(const char *path)
 {
     STRBUF  mail = STRBUF_INIT, got = STRBUF_INIT, want = STRBUF_INIT, ref = STRBUF_INIT;
 
     sb_putn(&ref, path, strlen(path) - 4);
     sb_puts(&ref, ".ref");
-    CHECK(slurp(path, &mail) == 0, "cannot read %s", path);
+    CHECK(sb_read_file(&mail, path, 0) == 0, "cannot read %s", path);
     describe(sb_str(&mail), mail.len, &got);
     if (getenv("CRIER_REGEN")) {
 	FILE   *fp = fopen(ref.s, "w");
@@ -62,7 +48,7 @@ static void golden(const char *path)
 	if (fp)
 	    fputs(sb_str(&got), fp), fclose(fp);
     }
-    CHECK(slurp(ref.s, &want) == 0, "cannot read %s", ref.s);
+    CHECK(sb_read_file(&want, ref.s, 0) == 0, "cannot read %s", ref.s);
     CHECK(strcmp(sb_str(&got), sb_str(&want)) == 0, "%s:\n--- got\n%s--- want\n%s", path,
 	  sb_str(&got), sb_str(&want));
     sb_free(&mail), sb_free(&got), sb_free(&want), sb_free(&ref);
