@@ -71,5 +71,25 @@ if [ -n "$first" ]; then
          skip && /^[ \t]/ {next} {skip = 0; print "   " $0}' "$first"
 fi
 echo
+echo "== digests waiting (crierctl digests)"
+"$top_builddir/crierctl" -s "$CD_DIR/state" digests | sed 's/^/   /'
+later=$(date -u -d '+8 days' +%Y-%m-%dT%H:%M:%SZ)
+echo
+echo "== crierd's clock moved to $later (CRIER_NOW, a testing aid): every digest is due"
+crierd_stop >/dev/null
+CRIER_NOW=$later crierd_start
+for _ in $(seq 50); do
+    [ "$("$top_builddir/crierctl" -s "$CD_DIR/state" digests --json | grep -c '"recipient"')" = 0 ] && break
+    sleep 0.2
+done
+pf_queue_empty_wait 30 >/dev/null || true
+for f in $(grep -l '^X-Crier-Digest:' "$PF_DIR"/mail/*/*/new/* 2>/dev/null); do
+    rcpt=$(sed -n 's/^To: //p' "$f" | head -1)
+    subj=$(awk '/^Subject:/ {s = $0; more = 1; next} more && /^[ \t]/ {s = s $0; next}
+                {more = 0} END {print s}' "$f")
+    echo "   $rcpt: ${subj#Subject: }"
+done
+
+echo
 echo "== what crierd logged"
 sed 's/^/   /' "$CD_DIR/crierd.log" | grep -v 'outbox: to=' | tail -20
