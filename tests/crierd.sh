@@ -44,7 +44,7 @@ crierd_start() {
     rm -f "$CD_DIR/run/crierd.pid"
     "$CRIERD" -c "$CD_DIR/crier.conf" -f >>"$CD_DIR/crierd.log" 2>&1 &
     CD_PID=$!
-    for _ in $(seq 100); do
+    for _ in $(seq 300); do
         [ -S "$CD_SOCK" ] && [ -s "$CD_DIR/run/crierd.pid" ] \
             && grep -q "worker: serving" "$CD_DIR/crierd.log" && return 0
         kill -0 "$CD_PID" 2>/dev/null || break

@@ -46,6 +46,14 @@ tally() {
 
 step() { echo "== $*"; }
 
+# show_failed DIR... - the logs of the tests that failed under DIR
+show_failed() {
+    local trs
+    for trs in $(find "$@" -name '*.trs' 2>/dev/null); do
+        grep -q '^:test-result: \(FAIL\|ERROR\)' "$trs" && { echo "--- ${trs%.trs}.log"; cat "${trs%.trs}.log"; }
+    done
+}
+
 install_deps || { echo "0 passed, 1 failed"; exit 1; }
 
 step "bootstrap and build (-Werror) in build-main/"
@@ -61,16 +69,17 @@ fi
 step "make check"
 (cd "$main" && make -j2 check >/dev/null 2>&1)
 grep -h '^:test-result:' $(find "$main/tests" -name '*.trs') | sort | uniq -c
-for trs in $(find "$main/tests" -name '*.trs'); do
-    grep -q '^:test-result: \(FAIL\|ERROR\)' "$trs" && { echo "--- ${trs%.trs}.log"; cat "${trs%.trs}.log"; }
-done
+show_failed "$main/tests"
 tally "$main/test-suite.log"
 
 step "make distcheck (tarball builds, checks, installs and uninstalls)"
 if (cd "$main" && make -j2 distcheck >"$main/distcheck.out" 2>&1); then
     echo "PASS: distcheck"; passed=$((passed + 1))
 else
-    tail -30 "$main/distcheck.out"; echo "FAIL: distcheck"; failed=$((failed + 1))
+    tail -30 "$main/distcheck.out"
+    # the failed tests' own logs, from the tree distcheck leaves behind
+    show_failed "$main"/crier-*
+    echo "FAIL: distcheck"; failed=$((failed + 1))
 fi
 
 step "fuzz the event parsers for ${CRIER_FUZZ_SECONDS:-20} s (libFuzzer)"
