@@ -2,7 +2,8 @@
 # copy and state in a scratch directory, as the service user "nobody" when
 # the tests run as root (so privileges are really dropped).
 #
-#   crierd_setup DIR [REINJECT]   write DIR/crier.conf and friends
+#   crierd_setup DIR [REINJECT]   write DIR/crier.conf and friends (sockets
+#                                 $CD_SOCK for the milter, $CD_POLICY for policy)
 #   crierd_start                  start it in the background, wait for its socket
 #   crierd_stop                   SIGTERM, wait for it to go
 #   crierd_kill9                  kill -9 every crierd process of this instance
@@ -25,10 +26,12 @@ crierd_setup() {
         chmod -R a+rX "$CD_DIR/rules.d"
     fi
     CD_SOCK="$CD_DIR/run/milter"
+    CD_POLICY="$CD_DIR/run/policy"
     cat >"$CD_DIR/crier.conf" <<CONF
 rules_dir = "$CD_DIR/rules.d";
 state_dir = "$CD_DIR/state";
 milter_socket = "unix:$CD_SOCK";
+policy_socket = "unix:$CD_POLICY";
 pid_file = "$CD_DIR/run/crierd.pid";
 events_address = "events@crier.test";
 request_address = "crier-request@crier.test";

@@ -13,9 +13,12 @@
 #include "conf.h"
 #include "mem.h"
 #include "schedule.h"
+#include "strutil.h"
 
 #define CONF_STR	0
-#define CONF_INT	1
+#define CONF_INT	1			/* a number at least 1 */
+#define CONF_COUNT	2			/* a number at least 0 */
+#define CONF_LIST	3			/* an array of strings, empty by default */
 
 /* The configuration table: name, type, default, where it goes. */
 static const struct conf_key {
@@ -41,11 +44,18 @@ static const struct conf_key {
     {"max_event_size", CONF_INT, "1048576", offsetof(CONF, max_event_size)},
     {"digest_max_size", CONF_INT, "65536", offsetof(CONF, digest_max_size)},
     {"outbox_workers", CONF_INT, "4", offsetof(CONF, outbox_workers)},
+    {"submit_networks", CONF_LIST, NULL, offsetof(CONF, submit_networks)},
+    {"submit_sasl_users", CONF_LIST, NULL, offsetof(CONF, submit_sasl_users)},
+    {"submit_senders", CONF_LIST, NULL, offsetof(CONF, submit_senders)},
+    {"submit_rate_limit", CONF_COUNT, "600", offsetof(CONF, submit_rate_limit)},
+    {"crier_domain", CONF_STR, "", offsetof(CONF, crier_domain)},
+    {"recipient_delimiter", CONF_STR, "+", offsetof(CONF, recipient_delimiter)},
     {NULL, 0, NULL, 0},
 };
 
 #define CONF_SLOT(cf, k) ((char **) ((char *) (cf) + (k)->offset))
 #define CONF_INTP(cf, k) ((long *) ((char *) (cf) + (k)->offset))
+#define CONF_LISTP(cf, k) ((STRV *) ((char *) (cf) + (k)->offset))
 
 void    conf_set(char **slot, const char *value)
 {
@@ -59,10 +69,33 @@ void    conf_defaults(CONF *cf)
 
     memset(cf, 0, sizeof(*cf));
     for (k = conf_keys; k->name; k++)
-	if (k->type == CONF_INT)
+	if (k->type == CONF_INT || k->type == CONF_COUNT)
 	    *CONF_INTP(cf, k) = atol(k->def);
-	else
+	else if (k->type == CONF_STR)
 	    conf_set(CONF_SLOT(cf, k), k->def);
+}
+
+/* conf_list - an array of strings, replacing the list in cf */
+static int conf_list(STRV *sv, const char *path, const config_setting_t *s, STRBUF *why)
+{
+    const char *v;
+    int     i;
+
+    if (config_setting_type(s) != CONFIG_TYPE_ARRAY && config_setting_type(s) != CONFIG_TYPE_LIST) {
+	sb_printf(why, "%s:%d: '%s' must be an array of strings, as [\"a\", \"b\"]", path,
+		  (int) config_setting_source_line(s), config_setting_name(s));
+	return (-1);
+    }
+    strv_free(sv);
+    for (i = 0; i < config_setting_length(s); i++) {
+	if ((v = config_setting_get_string_elem(s, i)) == NULL) {
+	    sb_printf(why, "%s:%d: '%s' must hold strings only", path,
+		      (int) config_setting_source_line(s), config_setting_name(s));
+	    return (-1);
+	}
+	strv_add(sv, v);
+    }
+    return (0);
 }
 
 /* conf_setting - one top-level setting against the table */
@@ -80,10 +113,14 @@ static int conf_setting(CONF *cf, const char *path, const config_setting_t *s, S
 		  (int) config_setting_source_line(s), name);
 	return (-1);
     }
-    if (k->type == CONF_INT) {
-	if (config_setting_type(s) != CONFIG_TYPE_INT || config_setting_get_int(s) <= 0) {
-	    sb_printf(why, "%s:%d: '%s' must be a positive number", path,
-		      (int) config_setting_source_line(s), name);
+    if (k->type == CONF_LIST)
+	return (conf_list(CONF_LISTP(cf, k), path, s, why));
+    if (k->type == CONF_INT || k->type == CONF_COUNT) {
+	if (config_setting_type(s) != CONFIG_TYPE_INT
+	    || config_setting_get_int(s) < (k->type == CONF_INT ? 1 : 0)) {
+	    sb_printf(why, "%s:%d: '%s' must be a %s number", path,
+		      (int) config_setting_source_line(s), name,
+		      k->type == CONF_INT ? "positive" : "non-negative");
 	    return (-1);
 	}
 	*CONF_INTP(cf, k) = config_setting_get_int(s);
@@ -134,19 +171,19 @@ void    conf_free(CONF *cf)
     for (k = conf_keys; k->name; k++)
 	if (k->type == CONF_STR)
 	    conf_set(CONF_SLOT(cf, k), NULL);
+	else if (k->type == CONF_LIST)
+	    strv_free(CONF_LISTP(cf, k));
 }
 
-/* conf_copy - a deep copy, for a reload that swaps whole configurations */
-void    conf_copy(CONF *dst, const CONF *src)
+/*
+ * conf_socket_ok - libmilter's socket syntax, which crierd uses for both
+ * of its sockets: unix:/path (or local:/path), inet:port@host, inet6:port@host
+ */
+int     conf_socket_ok(const char *spec)
 {
-    const struct conf_key *k;
-
-    memset(dst, 0, sizeof(*dst));
-    for (k = conf_keys; k->name; k++)
-	if (k->type == CONF_INT)
-	    *CONF_INTP(dst, k) = *CONF_INTP(src, k);
-	else
-	    conf_set(CONF_SLOT(dst, k), *CONF_SLOT(src, k));
+    return ((strncmp(spec, "unix:/", 6) == 0 || strncmp(spec, "local:/", 7) == 0
+	     || strncmp(spec, "inet:", 5) == 0 || strncmp(spec, "inet6:", 6) == 0)
+	    && strpbrk(spec, " \t\r\n") == NULL);
 }
 
 /* conf_address_ok - local@domain without white space, or empty when optional */
@@ -211,10 +248,25 @@ int     conf_check(const CONF *cf, STRBUF *why)
 	sb_printf(why, "reinject \"%s\": use smtp:HOST:PORT or sendmail:/PATH", cf->reinject);
 	return (-1);
     }
-    if (strncmp(cf->milter_socket, "unix:", 5) != 0 && strncmp(cf->milter_socket, "inet:", 5) != 0
-	&& strncmp(cf->milter_socket, "local:", 6) != 0) {
+    if (!conf_socket_ok(cf->milter_socket)) {
 	sb_printf(why, "milter_socket \"%s\": use unix:/path or inet:port@host",
 		  cf->milter_socket);
+	return (-1);
+    }
+    if (*cf->policy_socket && !conf_socket_ok(cf->policy_socket)) {
+	sb_printf(why, "policy_socket \"%s\": use unix:/path or inet:port@host, "
+		  "or \"\" for no policy service", cf->policy_socket);
+	return (-1);
+    }
+    if (*cf->recipient_delimiter == 0 || str_has_ctl(cf->recipient_delimiter)
+	|| strchr(cf->recipient_delimiter, '@')) {
+	sb_puts(why, "recipient_delimiter must be the characters of Postfix's "
+		"recipient_delimiter, as \"+\" or \"+-\"");
+	return (-1);
+    }
+    if (*cf->crier_domain && (strchr(cf->crier_domain, '@') || strpbrk(cf->crier_domain, " \t"))) {
+	sb_printf(why, "crier_domain \"%s\": a domain name, as \"crier.example.com\"",
+		  cf->crier_domain);
 	return (-1);
     }
     return (0);

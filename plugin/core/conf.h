@@ -9,6 +9,7 @@
 #define CRIER_CONF_H
 
 #include "strbuf.h"
+#include "strv.h"
 
 typedef struct conf {
     char   *rules_dir;			/* rules.d */
@@ -28,6 +29,12 @@ typedef struct conf {
     long    max_event_size;		/* bytes of an event mail */
     long    digest_max_size;		/* bytes of a digest's text */
     long    outbox_workers;		/* parallel senders back to Postfix */
+    STRV    submit_networks;		/* policy: who may submit events */
+    STRV    submit_sasl_users;
+    STRV    submit_senders;
+    long    submit_rate_limit;		/* events per minute per submitter; 0: none */
+    char   *crier_domain;		/* a domain crier owns whole, or "" */
+    char   *recipient_delimiter;	/* Postfix's, for address extensions */
 } CONF;
 
 #define CONF_DEFAULT_FILE	CRIER_CONFDIR "/crier.conf"
@@ -37,6 +44,6 @@ int     conf_load(CONF *cf, const char *path, int must_exist, STRBUF *why);
 int     conf_check(const CONF *cf, STRBUF *why);
 void    conf_set(char **slot, const char *value);
 void    conf_free(CONF *cf);
-void    conf_copy(CONF *dst, const CONF *src);
+int     conf_socket_ok(const char *spec);
 
 #endif

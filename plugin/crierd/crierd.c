@@ -71,6 +71,24 @@ void    crash_point(const char *name)
     raise(SIGKILL);
 }
 
+/*
+ * socket_give - a unix socket of crierd's goes to the group postfix, mode
+ * 0660, so that Postfix's smtpd (whose primary group that is) can connect
+ * and other local users cannot; without such a group it is 0666 and its
+ * directory is what limits access.
+ */
+void    socket_give(const char *spec, gid_t group)
+{
+    const char *path = strchr(spec, ':') + 1;
+
+    if (strncmp(spec, "unix:", 5) != 0 && strncmp(spec, "local:", 6) != 0)
+	return;
+    if (group != (gid_t) -1 && chown(path, (uid_t) -1, group) == 0)
+	(void) chmod(path, 0660);
+    else
+	(void) chmod(path, 0666);
+}
+
 /* rules_build - check rules.d and compile it; every problem to the log */
 static int rules_build(const CONF *cf)
 {
@@ -176,18 +194,19 @@ static int own_state(const CONF *cf, const IDENT *id, STRBUF *why)
 /* prepare_dirs - pid file and socket directories, and the state directory */
 static int prepare_dirs(const CONF *cf, const IDENT *id, STRBUF *why)
 {
-    char   *piddir = dir_of(cf->pid_file);
-    char   *sockdir = NULL;
-    int     rc = make_dir(piddir, 0755, id->uid, id->gid, why);
+    const char *socks[2] = {cf->milter_socket, cf->policy_socket};
+    char   *piddir = dir_of(cf->pid_file), *sockdir;
+    int     i, rc = make_dir(piddir, 0755, id->uid, id->gid, why);
 
-    if (rc == 0 && strncmp(cf->milter_socket, "unix:", 5) == 0) {
-	sockdir = dir_of(cf->milter_socket + 5);
-	rc = make_dir(sockdir, 0755, id->uid, id->gid, why);
-    }
+    for (i = 0; rc == 0 && i < 2; i++)
+	if (strncmp(socks[i], "unix:", 5) == 0 || strncmp(socks[i], "local:", 6) == 0) {
+	    sockdir = dir_of(strchr(socks[i], ':') + 1);
+	    rc = make_dir(sockdir, 0755, id->uid, id->gid, why);
+	    free(sockdir);
+	}
     if (rc == 0)
 	rc = own_state(cf, id, why);
     free(piddir);
-    free(sockdir);
     return (rc);
 }
 
@@ -325,12 +344,13 @@ static int worker(void)
     sb_puts(&sock, lv->conf.milter_socket);
     lv = NULL;
     pthread_create(&reloader, NULL, reload_main, NULL);
-    if (outbox_start(lanes) != 0 || digests_start() != 0) {
-	msg_error("worker: cannot start the outbox and digest threads");
+    if (outbox_start(lanes) != 0 || digests_start() != 0 || policyd_start() != 0) {
+	msg_error("worker: cannot start the outbox, digest and policy threads");
 	return (1);
     }
     msg_info("worker: serving milter_socket %s", sock.s);
     rc = milter_run();
+    policyd_stop();
     milter_drain(30);
     digests_stop();
     outbox_stop();
@@ -501,7 +521,8 @@ static int start(int fg, sigset_t *set, STRBUF *why)
     log_init("crierd", fg);
     log_set_level(log_level_parse(cf->log_level));
     if (ident_get(cf, &id, why) < 0 || prepare_dirs(cf, &id, why) < 0
-	|| take_lock(cf, &id, why) < 0 || milter_setup(cf, id.gid_postfix, why) < 0)
+	|| take_lock(cf, &id, why) < 0 || milter_setup(cf, id.gid_postfix, why) < 0
+	|| policyd_listen(cf, id.gid_postfix, why) < 0)
 	return (-1);
     if (!fg)
 	daemonize();
@@ -517,7 +538,8 @@ static int start(int fg, sigset_t *set, STRBUF *why)
 	rulesdb_close(rdb);
 	msg_warn("serving the rules compiled before");
     }
-    msg_info("started: milter_socket=%s state_dir=%s", cf->milter_socket, cf->state_dir);
+    msg_info("started: milter_socket=%s policy_socket=%s state_dir=%s", cf->milter_socket,
+	     *cf->policy_socket ? cf->policy_socket : "(none)", cf->state_dir);
     return (0);
 }
 
@@ -554,6 +576,7 @@ int     main(int argc, char **argv)
 	return (1);
     }
     status = supervise(&set);
+    policyd_unlink();
     unlink(crierd.live->conf.pid_file);
     return (status);
 }

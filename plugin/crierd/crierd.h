@@ -14,6 +14,7 @@
 #include <sys/types.h>
 
 #include "conf.h"
+#include "policy.h"
 #include "rulesdb.h"
 #include "statedb.h"
 #include "strbuf.h"
@@ -23,6 +24,8 @@
 typedef struct live {
     CONF    conf;
     TOKEN_KEY key;
+    POLICY *policy;			/* the policy service's decisions */
+    unsigned long serial;		/* 1, and one more at each swap */
 } LIVE;
 
 typedef struct crierd {
@@ -52,6 +55,12 @@ int     milter_setup(const CONF *conf, gid_t group, STRBUF *why);
 int     milter_run(void);
 void    milter_drain(int secs);
 
+/* policyd.c */
+int     policyd_listen(const CONF *conf, gid_t group, STRBUF *why);
+int     policyd_start(void);
+void    policyd_stop(void);
+void    policyd_unlink(void);
+
 /* intake.c */
 #define INTAKE_OK	0
 #define INTAKE_REFUSE	1		/* 5xx: the event cannot be used */
@@ -70,6 +79,7 @@ void    digests_stop(void);
 
 /* crierd.c */
 void    crash_point(const char *name);
+void    socket_give(const char *spec, gid_t group);
 
 /* reinject.c */
 #define REINJECT_OK	0

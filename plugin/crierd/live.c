@@ -27,10 +27,12 @@ LIVE   *live_load(const char *conf_file, int must_exist, STRBUF *why)
 {
     LIVE   *lv = xcalloc(1, sizeof(LIVE));
 
+    lv->serial = 1;
     conf_defaults(&lv->conf);
     if (conf_load(&lv->conf, conf_file, must_exist, why) < 0
 	|| conf_check(&lv->conf, why) < 0
-	|| token_key_load(lv->conf.token_key_file, &lv->key, why) < 0) {
+	|| token_key_load(lv->conf.token_key_file, &lv->key, why) < 0
+	|| (lv->policy = policy_create(&lv->conf, why)) == NULL) {
 	live_free(lv);
 	return (NULL);
     }
@@ -42,6 +44,7 @@ void    live_free(LIVE *lv)
     if (lv == NULL)
 	return;
     conf_free(&lv->conf);
+    policy_free(lv->policy);
     free(lv);
 }
 
@@ -64,6 +67,7 @@ void    live_swap(LIVE *fresh)
 
     pthread_rwlock_wrlock(&crierd.lock);
     old = crierd.live;
+    fresh->serial = old ? old->serial + 1 : 1;
     crierd.live = fresh;
     pthread_rwlock_unlock(&crierd.lock);
     log_set_level(log_level_parse(fresh->conf.log_level));

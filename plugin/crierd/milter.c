@@ -320,10 +320,8 @@ static struct smfiDesc milter_desc = {
 
 /*
  * milter_setup - register and bind, as root, before privileges go. A stale
- * socket left by a killed crierd is replaced. A unix socket is given to the
- * group postfix, mode 0660, so that Postfix's smtpd (whose primary group
- * that is) can connect and other local users cannot; without such a group
- * it is 0666 and its directory is what limits access.
+ * socket left by a killed crierd is replaced; the socket is given to
+ * Postfix (socket_give).
  */
 int     milter_setup(const CONF *conf, gid_t group, STRBUF *why)
 {
@@ -334,14 +332,7 @@ int     milter_setup(const CONF *conf, gid_t group, STRBUF *why)
 	sb_printf(why, "cannot listen on milter_socket %s (does its directory exist?)", sock);
 	return (-1);
     }
-    if (strncmp(sock, "unix:", 5) == 0 || strncmp(sock, "local:", 6) == 0) {
-	const char *path = strchr(sock, ':') + 1;
-
-	if (group != (gid_t) -1 && chown(path, (uid_t) -1, group) == 0)
-	    (void) chmod(path, 0660);
-	else
-	    (void) chmod(path, 0666);
-    }
+    socket_give(sock, group);
     return (0);
 }
 

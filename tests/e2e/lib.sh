@@ -9,10 +9,12 @@ PF_NO_TRAP=1 . "$srcdir/tests/e2e/postfix.sh"
 . "$srcdir/tests/e2e/stream.sh"
 trap 'crierd_kill9; pf_cleanup; [ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
 
-# e2e_up - Postfix on loopback, crierd as its milter, reinjection without milters
+# e2e_up - Postfix on loopback, crierd as its milter, reinjection without
+# milters; crier.conf gets the lines in $E2E_CONF too
 e2e_up() {
     pf_setup "$T/pf" >/dev/null || { fail "pf_setup"; finish; }
     crierd_setup "$T/d" "smtp:127.0.0.1:$PF_REINJECT_PORT"
+    echo "${E2E_CONF:-}" >>"$CD_DIR/crier.conf"
     crierd_start || { fail "crierd start"; finish; }
     pf_set "smtpd_milters=unix:$CD_SOCK" milter_default_action=tempfail milter_protocol=6
     pf_start || { fail "pf_start"; finish; }

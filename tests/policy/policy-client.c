@@ -1,0 +1,274 @@
+/*
+ * policy-client.c - a Postfix policy client for crier's tests and benchmark.
+ *
+ * policy-client [-s BYTES] [-d MS] SOCKET < REQUESTS
+ *	Sends the requests (name=value lines, each ended by an empty line)
+ *	as they are, BYTES at a time with MS milliseconds between pieces,
+ *	then prints each answer's action line, one per request, or
+ *	"closed" when crierd closes the connection, or "timeout" after 5 s.
+ *
+ * policy-client -b [-c CONNS] [-t SECONDS] [-r RATE] SOCKET < REQUEST
+ *	Benchmark: CONNS connections ask REQUEST (one request) again and
+ *	again for SECONDS, one request at a time each, as Postfix's smtpd
+ *	does. Without RATE each asks again as soon as it has its answer
+ *	(throughput); with RATE the connections together ask RATE times a
+ *	second on a fixed schedule, and each latency counts from when the
+ *	request was due, so that a stall is not hidden. Prints requests per
+ *	second and latency percentiles; exits 1 if any answer is not DUNNO.
+ *
+ * SOCKET is unix:/path (or a plain /path) or inet:port@host.
+ */
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+static double now_mono(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ((double) ts.tv_sec + (double) ts.tv_nsec / 1e9);
+}
+
+static void die(const char *what)
+{
+    perror(what);
+    exit(2);
+}
+
+/* dial - a connected socket to SOCKET */
+static int dial(const char *spec)
+{
+    int     fd, one = 1;
+
+    if (strncmp(spec, "inet:", 5) == 0) {
+	char    port[16], *host;
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *ai;
+
+	snprintf(port, sizeof(port), "%.*s", (int) strcspn(spec + 5, "@"), spec + 5);
+	host = strchr(spec, '@') ? strchr(spec, '@') + 1 : "127.0.0.1";
+	if (getaddrinfo(host, port, &hints, &ai) != 0)
+	    die("getaddrinfo");
+	if ((fd = socket(ai->ai_family, SOCK_STREAM, 0)) < 0
+	    || connect(fd, ai->ai_addr, ai->ai_addrlen) < 0)
+	    die(spec);
+	(void) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	freeaddrinfo(ai);
+    } else {
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	const char *path = strncmp(spec, "unix:", 5) == 0 ? spec + 5 : spec;
+
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) < 0
+	    || connect(fd, (struct sockaddr *) &sun, sizeof(sun)) < 0)
+	    die(path);
+    }
+    return (fd);
+}
+
+static size_t read_all(FILE *fp, char **out)
+{
+    size_t  len = 0, cap = 65536, n;
+    char   *buf = malloc(cap);
+
+    while (buf && (n = fread(buf + len, 1, cap - len, fp)) > 0)
+	if ((len += n) == cap)
+	    buf = realloc(buf, cap *= 2);
+    if (buf == NULL)
+	die("malloc");
+    *out = buf;
+    return (len);
+}
+
+/*
+ * requests_in - how many requests the input holds: the answers to wait
+ * for (at least one, so that garbage waits to be refused)
+ */
+static int requests_in(const char *s, size_t len)
+{
+    int     n = 0, inside = 0;
+    size_t  i, start = 0;
+
+    for (i = 0; i < len; i++) {
+	if (s[i] != '\n')
+	    continue;
+	if (i - start > (s[i - (i > 0)] == '\r' ? 1u : 0u))
+	    inside = 1;
+	else if (inside)
+	    n++, inside = 0;
+	start = i + 1;
+    }
+    return (n ? n : 1);
+}
+
+/* converse - the plain mode: send in pieces, print the answers */
+static int converse(const char *spec, size_t piece, int delay_ms)
+{
+    char   *req, buf[8192], *nl;
+    size_t  len = read_all(stdin, &req), off = 0, have = 0;
+    int     fd = dial(spec), want = requests_in(req, len), got = 0;
+    struct pollfd pfd = {.fd = fd, .events = POLLIN};
+    ssize_t n;
+
+    while (off < len) {
+	size_t  k = piece && piece < len - off ? piece : len - off;
+
+	if (write(fd, req + off, k) != (ssize_t) k) {
+	    printf("closed\n");
+	    return (0);
+	}
+	off += k;
+	if (delay_ms && off < len)
+	    usleep((useconds_t) delay_ms * 1000);
+    }
+    while (got < want) {
+	if (poll(&pfd, 1, 5000) <= 0) {
+	    printf("timeout\n");
+	    return (1);
+	}
+	if ((n = read(fd, buf + have, sizeof(buf) - 1 - have)) <= 0) {
+	    printf("closed\n");
+	    return (0);
+	}
+	have += (size_t) n;
+	buf[have] = 0;
+	while ((nl = strstr(buf, "\n\n")) != NULL) {
+	    printf("%.*s\n", (int) (nl - buf), buf);
+	    got++;
+	    have -= (size_t) (nl + 2 - buf);
+	    memmove(buf, nl + 2, have + 1);
+	}
+    }
+    close(fd);
+    free(req);
+    return (0);
+}
+
+typedef struct client {
+    int     fd;
+    double  due;			/* when the next request is due */
+    double  asked;			/* when the one in flight was due */
+    int     waiting;
+    size_t  have;
+    char    buf[512];
+} CLIENT;
+
+static int cmp_double(const void *a, const void *b)
+{
+    double  x = *(const double *) a, y = *(const double *) b;
+
+    return ((x > y) - (x < y));
+}
+
+/* answer - read what came for c; 1 when its answer is whole */
+static int answer(CLIENT *c, int *bad)
+{
+    ssize_t n = read(c->fd, c->buf + c->have, sizeof(c->buf) - 1 - c->have);
+
+    if (n <= 0) {
+	fprintf(stderr, "policy-client: the server closed a connection\n");
+	exit(1);
+    }
+    c->have += (size_t) n;
+    c->buf[c->have] = 0;
+    if (strstr(c->buf, "\n\n") == NULL)
+	return (0);
+    if (strcmp(c->buf, "action=DUNNO\n\n") != 0)
+	(*bad)++;
+    c->have = 0;
+    return (1);
+}
+
+/* bench - the benchmark mode; see the top of the file */
+static int bench(const char *spec, int nconn, double secs, double rate)
+{
+    char   *req;
+    size_t  len = read_all(stdin, &req), nlat = 0, maxlat = 1 << 24;
+    double *lat = malloc(maxlat * sizeof(double)), t0, end, now, gap;
+    CLIENT *cl = calloc((size_t) nconn, sizeof(CLIENT));
+    struct epoll_event ev, evs[256];
+    int     ep = epoll_create1(0), i, n, bad = 0;
+
+    if (lat == NULL || cl == NULL || ep < 0)
+	die("setup");
+    gap = rate > 0 ? nconn / rate : 0;
+    t0 = now_mono();
+    end = t0 + secs;
+    for (i = 0; i < nconn; i++) {
+	cl[i].fd = dial(spec);
+	cl[i].due = t0 + (rate > 0 ? gap * i / nconn : 0);
+	ev.events = EPOLLIN;
+	ev.data.ptr = &cl[i];
+	epoll_ctl(ep, EPOLL_CTL_ADD, cl[i].fd, &ev);
+    }
+    while ((now = now_mono()) < end) {
+	double  next = end;
+
+	for (i = 0; i < nconn; i++) {
+	    if (!cl[i].waiting && cl[i].due <= now) {
+		if (write(cl[i].fd, req, len) != (ssize_t) len)
+		    die("write");
+		cl[i].asked = rate > 0 ? cl[i].due : now;
+		cl[i].waiting = 1;
+	    }
+	    if (!cl[i].waiting && cl[i].due < next)
+		next = cl[i].due;
+	}
+	/* sleep in epoll only when nothing is due within a millisecond */
+	n = epoll_wait(ep, evs, 256, next - now > 0.002 ? (int) ((next - now) * 1000) - 1 : 0);
+	now = now_mono();
+	for (i = 0; i < n; i++) {
+	    CLIENT *c = evs[i].data.ptr;
+
+	    if (!answer(c, &bad))
+		continue;
+	    if (nlat < maxlat)
+		lat[nlat++] = now - c->asked;
+	    c->waiting = 0;
+	    c->due = rate > 0 ? c->due + gap : now;
+	}
+    }
+    qsort(lat, nlat, sizeof(double), cmp_double);
+    printf("connections=%d rate=%s seconds=%.1f answers=%zu per_second=%.0f "
+	   "p50_ms=%.3f p99_ms=%.3f max_ms=%.3f not_dunno=%d\n", nconn,
+	   rate > 0 ? "fixed" : "max", secs, nlat, nlat / secs,
+	   nlat ? lat[nlat / 2] * 1000 : 0, nlat ? lat[nlat * 99 / 100] * 1000 : 0,
+	   nlat ? lat[nlat - 1] * 1000 : 0, bad);
+    return (bad ? 1 : 0);
+}
+
+int     main(int argc, char **argv)
+{
+    int     c, benchmark = 0, nconn = 1, delay = 0;
+    double  secs = 5, rate = 0;
+    size_t  piece = 0;
+
+    while ((c = getopt(argc, argv, "bc:t:r:s:d:")) != -1) {
+	switch (c) {
+	case 'b': benchmark = 1; break;
+	case 'c': nconn = atoi(optarg); break;
+	case 't': secs = atof(optarg); break;
+	case 'r': rate = atof(optarg); break;
+	case 's': piece = (size_t) atol(optarg); break;
+	case 'd': delay = atoi(optarg); break;
+	default: return (2);
+	}
+    }
+    if (optind + 1 != argc || nconn < 1) {
+	fprintf(stderr, "usage: policy-client [-s BYTES] [-d MS] SOCKET < REQUESTS\n"
+		"       policy-client -b [-c CONNS] [-t SECONDS] [-r RATE] SOCKET < REQUEST\n");
+	return (2);
+    }
+    return (benchmark ? bench(argv[optind], nconn, secs, rate)
+	    : converse(argv[optind], piece, delay));
+}
