@@ -56,6 +56,7 @@ typedef struct pconn {
     STRBUF  out;			/* answers not yet written */
     size_t  outoff;
     double  last;			/* when the client last made progress */
+    uint32_t armed;			/* the epoll events asked for */
 } PCONN;
 
 static int listen_fd = -1;
@@ -208,6 +209,7 @@ static void accept_all(double now)
 	c->fd = fd;
 	c->slot = slot;
 	c->last = now;
+	c->armed = EPOLLIN;
 	conns[slot] = c;
 	ev.data.ptr = c;
 	if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
@@ -276,7 +278,10 @@ static int serve(PCONN *c, double now)
     return (0);
 }
 
-/* flush - write what answers we can; then wait for reads or for room to write */
+/*
+ * flush - write what answers we can; then wait for reads, or for room to
+ * write, or (answers piling up unread) for room to write only
+ */
 static int flush(PCONN *c, double now)
 {
     struct epoll_event ev = {.data.ptr = c};
@@ -299,12 +304,20 @@ static int flush(PCONN *c, double now)
     }
     ev.events = c->out.len - c->outoff >= POLICYD_OUT_MAX ? EPOLLOUT
 	: c->outoff < c->out.len ? EPOLLIN | EPOLLOUT : EPOLLIN;
+    if (ev.events == c->armed)
+	return (0);
+    c->armed = ev.events;
     return (epoll_ctl(epfd, EPOLL_CTL_MOD, c->fd, &ev));
 }
 
-/* conn_ready - read and answer what came; close on end, error or garbage */
+/*
+ * conn_ready - read and answer what came; close on end, error or garbage.
+ * A read that did not fill the buffer took all there was (epoll is level
+ * triggered and says when more comes), which saves a read per request.
+ */
 static void conn_ready(PCONN *c, uint32_t events, double now)
 {
+    size_t  room = 0;
     ssize_t n;
 
     if (events & EPOLLERR) {
@@ -312,7 +325,8 @@ static void conn_ready(PCONN *c, uint32_t events, double now)
 	return;
     }
     while ((events & (EPOLLIN | EPOLLHUP)) && c->out.len - c->outoff < POLICYD_OUT_MAX) {
-	n = read(c->fd, c->in + c->inlen, sizeof(c->in) - c->inlen);
+	room = sizeof(c->in) - c->inlen;
+	n = read(c->fd, c->in + c->inlen, room);
 	if (n < 0 && errno == EINTR)
 	    continue;
 	if (n < 0 && errno == EAGAIN)
@@ -329,6 +343,8 @@ static void conn_ready(PCONN *c, uint32_t events, double now)
 	    conn_close(c);
 	    return;
 	}
+	if ((size_t) n < room)
+	    break;
     }
     if (flush(c, now) < 0)
 	conn_close(c);

@@ -16,6 +16,11 @@
  *	request was due, so that a stall is not hidden. Prints requests per
  *	second and latency percentiles; exits 1 if any answer is not DUNNO.
  *
+ * policy-client -S PATH
+ *	The benchmark's floor: a policy server on the unix socket PATH that
+ *	answers DUNNO to every request, without looking at it, from one
+ *	epoll thread. What crierd costs is its figures next to these.
+ *
  * SOCKET is unix:/path (or a plain /path) or inet:port@host.
  */
 #include <errno.h>
@@ -197,6 +202,7 @@ static int bench(const char *spec, int nconn, double secs, double rate)
     double *lat = malloc(maxlat * sizeof(double)), t0, end, now, gap;
     CLIENT *cl = calloc((size_t) nconn, sizeof(CLIENT));
     struct epoll_event ev, evs[256];
+    struct timespec wait, zero = {0, 0};
     int     ep = epoll_create1(0), i, n, bad = 0;
 
     if (lat == NULL || cl == NULL || ep < 0)
@@ -224,8 +230,10 @@ static int bench(const char *spec, int nconn, double secs, double rate)
 	    if (!cl[i].waiting && cl[i].due < next)
 		next = cl[i].due;
 	}
-	/* sleep in epoll only when nothing is due within a millisecond */
-	n = epoll_wait(ep, evs, 256, next - now > 0.002 ? (int) ((next - now) * 1000) - 1 : 0);
+	/* sleep until the next request is due or an answer comes */
+	wait.tv_sec = (time_t) (next - now);
+	wait.tv_nsec = (long) ((next - now - (double) wait.tv_sec) * 1e9);
+	n = epoll_pwait2(ep, evs, 256, next > now ? &wait : &zero, NULL);
 	now = now_mono();
 	for (i = 0; i < n; i++) {
 	    CLIENT *c = evs[i].data.ptr;
@@ -247,14 +255,53 @@ static int bench(const char *spec, int nconn, double secs, double rate)
     return (bad ? 1 : 0);
 }
 
+/* floor - serve DUNNO on a unix socket until killed; see the top of the file */
+static int floor_serve(const char *path) __attribute__((noreturn));
+static int floor_serve(const char *path)
+{
+    struct sockaddr_un sun = {.sun_family = AF_UNIX};
+    struct epoll_event ev, evs[64];
+    int     lfd = socket(AF_UNIX, SOCK_STREAM, 0), ep = epoll_create1(0), i, n, k;
+    char    buf[16384];
+    ssize_t got;
+
+    snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+    unlink(path);
+    if (lfd < 0 || ep < 0 || bind(lfd, (struct sockaddr *) &sun, sizeof(sun)) < 0
+	|| listen(lfd, 128) < 0)
+	die(path);
+    ev.events = EPOLLIN;
+    ev.data.fd = lfd;
+    epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev);
+    for (;;) {
+	n = epoll_wait(ep, evs, 64, -1);
+	for (i = 0; i < n; i++) {
+	    if (evs[i].data.fd == lfd) {
+		ev.data.fd = accept(lfd, NULL, NULL);
+		epoll_ctl(ep, EPOLL_CTL_ADD, ev.data.fd, &ev);
+		continue;
+	    }
+	    if ((got = read(evs[i].data.fd, buf, sizeof(buf))) <= 0) {
+		close(evs[i].data.fd);
+		continue;
+	    }
+	    for (k = 0; k + 1 < got; k++)	/* one answer per empty line */
+		if (buf[k] == '\n' && buf[k + 1] == '\n'
+		    && write(evs[i].data.fd, "action=DUNNO\n\n", 14) != 14)
+		    break;
+	}
+    }
+}
+
 int     main(int argc, char **argv)
 {
     int     c, benchmark = 0, nconn = 1, delay = 0;
     double  secs = 5, rate = 0;
     size_t  piece = 0;
 
-    while ((c = getopt(argc, argv, "bc:t:r:s:d:")) != -1) {
+    while ((c = getopt(argc, argv, "bc:t:r:s:d:S:")) != -1) {
 	switch (c) {
+	case 'S': return (floor_serve(optarg));
 	case 'b': benchmark = 1; break;
 	case 'c': nconn = atoi(optarg); break;
 	case 't': secs = atof(optarg); break;
@@ -266,7 +313,8 @@ int     main(int argc, char **argv)
     }
     if (optind + 1 != argc || nconn < 1) {
 	fprintf(stderr, "usage: policy-client [-s BYTES] [-d MS] SOCKET < REQUESTS\n"
-		"       policy-client -b [-c CONNS] [-t SECONDS] [-r RATE] SOCKET < REQUEST\n");
+		"       policy-client -b [-c CONNS] [-t SECONDS] [-r RATE] SOCKET < REQUEST\n"
+		"       policy-client -S PATH\n");
 	return (2);
     }
     return (benchmark ? bench(argv[optind], nconn, secs, rate)
