@@ -38,10 +38,12 @@ trap 'crierd_stop >/dev/null 2>&1; pf_cleanup; [ -n "${KEEP:-}" ] || rm -rf "$wo
 echo "== a private Postfix on 127.0.0.1 and crierd with rules.d/"
 pf_setup "$work/postfix" >/dev/null
 crierd_setup "$work/crier" "smtp:127.0.0.1:$PF_REINJECT_PORT"
+echo 'submit_senders = ["portal@studio.test"];' >>"$CD_DIR/crier.conf"
 crierd_start
-pf_set "smtpd_milters=unix:$CD_SOCK" milter_default_action=tempfail milter_protocol=6
+pf_set "smtpd_milters=unix:$CD_SOCK" milter_default_action=tempfail milter_protocol=6 \
+    "smtpd_recipient_restrictions=check_policy_service unix:$CD_POLICY"
 pf_start
-echo "   Postfix: 127.0.0.1:$PF_PORT (crierd's milter), reinjection on :$PF_REINJECT_PORT"
+echo "   Postfix: 127.0.0.1:$PF_PORT (crierd's milter and policy service), reinjection on :$PF_REINJECT_PORT"
 echo "   crierd:  $CD_DIR/crier.conf, log in $CD_DIR/crierd.log"
 
 echo "== sending the sample events to events@crier.test"
@@ -52,6 +54,9 @@ for mail in tests/events/*.eml tests/events/bad/no-event-id.eml; do
         echo "   $(basename "$mail"): $(grep '^<\*\*' "$PF_SWAKS_LOG" | tail -1 | sed 's/^<\*\* *//')"
     fi
 done
+echo "== an event from a sender crier.conf does not allow (submit_senders)"
+pf_send_file tests/events/redelivery-juice.eml mallory@elsewhere.test events@crier.test \
+    || echo "   $(grep '^<\*\*' "$PF_SWAKS_LOG" | tail -1 | sed 's/^<\*\* *//')"
 pf_queue_empty_wait 30 >/dev/null || true
 sleep 1
 
@@ -82,6 +87,9 @@ for _ in $(seq 50); do
     [ "$("$top_builddir/crierctl" -s "$CD_DIR/state" digests --json | grep -c '"recipient"')" = 0 ] && break
     sleep 0.2
 done
+echo "== an event from a sender crier.conf does not allow (submit_senders)"
+pf_send_file tests/events/redelivery-juice.eml mallory@elsewhere.test events@crier.test \
+    || echo "   $(grep '^<\*\*' "$PF_SWAKS_LOG" | tail -1 | sed 's/^<\*\* *//')"
 pf_queue_empty_wait 30 >/dev/null || true
 for f in $(grep -l '^X-Crier-Digest:' "$PF_DIR"/mail/*/*/new/* 2>/dev/null); do
     rcpt=$(sed -n 's/^To: //p' "$f" | head -1)

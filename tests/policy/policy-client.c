@@ -121,33 +121,30 @@ static int converse(const char *spec, size_t piece, int delay_ms)
 {
     char   *req, buf[8192], *nl;
     size_t  len = read_all(stdin, &req), off = 0, have = 0;
-    int     fd = dial(spec), want = requests_in(req, len), got = 0;
+    int     fd = dial(spec), want = requests_in(req, len), got = 0, rc = 0;
     struct pollfd pfd = {.fd = fd, .events = POLLIN};
     ssize_t n;
 
-    while (off < len) {
+    while (off < len && rc == 0) {
 	size_t  k = piece && piece < len - off ? piece : len - off;
 
-	if (write(fd, req + off, k) != (ssize_t) k) {
-	    printf("closed\n");
-	    return (0);
-	}
+	if (write(fd, req + off, k) != (ssize_t) k)
+	    rc = printf("closed\n");
 	off += k;
 	if (delay_ms && off < len)
 	    usleep((useconds_t) delay_ms * 1000);
     }
-    while (got < want) {
+    while (got < want && rc == 0) {
 	if (poll(&pfd, 1, 5000) <= 0) {
 	    printf("timeout\n");
-	    return (1);
+	    rc = 1;
+	} else if ((n = read(fd, buf + have, sizeof(buf) - 1 - have)) <= 0) {
+	    rc = printf("closed\n");
+	} else {
+	    have += (size_t) n;
+	    buf[have] = 0;
 	}
-	if ((n = read(fd, buf + have, sizeof(buf) - 1 - have)) <= 0) {
-	    printf("closed\n");
-	    return (0);
-	}
-	have += (size_t) n;
-	buf[have] = 0;
-	while ((nl = strstr(buf, "\n\n")) != NULL) {
+	while (rc == 0 && (nl = strstr(buf, "\n\n")) != NULL) {
 	    printf("%.*s\n", (int) (nl - buf), buf);
 	    got++;
 	    have -= (size_t) (nl + 2 - buf);
@@ -156,7 +153,7 @@ static int converse(const char *spec, size_t piece, int delay_ms)
     }
     close(fd);
     free(req);
-    return (0);
+    return (rc == 1);
 }
 
 typedef struct client {
@@ -198,7 +195,7 @@ static int answer(CLIENT *c, int *bad)
 static int bench(const char *spec, int nconn, double secs, double rate)
 {
     char   *req;
-    size_t  len = read_all(stdin, &req), nlat = 0, maxlat = 1 << 24;
+    size_t  len = read_all(stdin, &req), nlat = 0, maxlat = 1 << 16;
     double *lat = malloc(maxlat * sizeof(double)), t0, end, now, gap;
     CLIENT *cl = calloc((size_t) nconn, sizeof(CLIENT));
     struct epoll_event ev, evs[256];
@@ -240,8 +237,9 @@ static int bench(const char *spec, int nconn, double secs, double rate)
 
 	    if (!answer(c, &bad))
 		continue;
-	    if (nlat < maxlat)
-		lat[nlat++] = now - c->asked;
+	    if (nlat == maxlat && (lat = realloc(lat, (maxlat *= 2) * sizeof(double))) == NULL)
+		die("realloc");
+	    lat[nlat++] = now - c->asked;
 	    c->waiting = 0;
 	    c->due = rate > 0 ? c->due + gap : now;
 	}
@@ -252,6 +250,10 @@ static int bench(const char *spec, int nconn, double secs, double rate)
 	   rate > 0 ? "fixed" : "max", secs, nlat, nlat / secs,
 	   nlat ? lat[nlat / 2] * 1000 : 0, nlat ? lat[nlat * 99 / 100] * 1000 : 0,
 	   nlat ? lat[nlat - 1] * 1000 : 0, bad);
+    for (i = 0; i < nconn; i++)
+	close(cl[i].fd);
+    close(ep);
+    free(cl), free(lat), free(req);
     return (bad ? 1 : 0);
 }
 
