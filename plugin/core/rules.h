@@ -100,6 +100,8 @@ typedef struct rules {
 RULES  *rules_load(const char *dir, DIAG *diag);
 int     rules_check(RULES *rules, DIAG *diag);
 void    rules_free(RULES *rules);
+void    rules_notif_free(NOTIF *n);
+void    rules_conds_free(COND *conds, size_t n);
 
 const FREQ *rules_freq(const RULES *rules, const char *name);
 const EVTYPE *rules_evtype(const RULES *rules, const char *name);

@@ -443,15 +443,22 @@ RULES  *rules_load(const char *dir, DIAG *diag)
     return (ld.r);
 }
 
-static void notif_free(NOTIF *n)
+/* rules_conds_free - an array of conditions and what they own */
+void    rules_conds_free(COND *conds, size_t n)
 {
     size_t  i;
 
-    for (i = 0; i < n->nconds; i++) {
-	free(n->conds[i].filter);
-	strv_free(&n->conds[i].values);
+    for (i = 0; i < n; i++) {
+	free(conds[i].filter);
+	strv_free(&conds[i].values);
     }
-    free(n->conds);
+    free(conds);
+}
+
+/* rules_notif_free - what a notification owns (not the NOTIF itself) */
+void    rules_notif_free(NOTIF *n)
+{
+    rules_conds_free(n->conds, n->nconds);
     free(n->name);
     free(n->id);
     free(n->event);
@@ -463,7 +470,7 @@ static void notifs_free(NOTIF *arr, size_t n)
     size_t  i;
 
     for (i = 0; i < n; i++)
-	notif_free(&arr[i]);
+	rules_notif_free(&arr[i]);
     free(arr);
 }
 

@@ -61,15 +61,14 @@ int     cmd_check(CTL *ctl, int argc, char **argv)
     return (CTL_OK);
 }
 
-int     cmd_compile(CTL *ctl, int argc, char **argv)
+/* ctl_compile - check and compile rules.d, and say what came of it */
+int     ctl_compile(CTL *ctl)
 {
     COMPILE_STATS st;
     STRBUF  why = STRBUF_INIT;
     RULES  *r;
-    int     rc;
+    int     rc = CTL_OK;
 
-    if ((rc = no_options(ctl, argc, argv)) != CTL_OK)
-	return (rc);
     if ((r = load_checked(ctl)) == NULL)
 	return (ctl_refuse(ctl, "nothing compiled; the rules in service are unchanged"));
     if (compile_rules(r, ctl->conf.rules_dir, ctl->conf.state_dir, &st, &why) < 0)
@@ -88,18 +87,33 @@ int     cmd_compile(CTL *ctl, int argc, char **argv)
     return (rc);
 }
 
-/* cmd_reload - SIGHUP to the crierd in pid_file: it re-reads, recompiles, swaps */
-int     cmd_reload(CTL *ctl, int argc, char **argv)
+int     cmd_compile(CTL *ctl, int argc, char **argv)
 {
-    FILE   *fp;
-    long    pid = 0;
     int     rc;
 
     if ((rc = no_options(ctl, argc, argv)) != CTL_OK)
 	return (rc);
-    if ((fp = fopen(ctl->conf.pid_file, "r")) == NULL)
+    return (ctl_compile(ctl));
+}
+
+/*
+ * ctl_reload - SIGHUP to the crierd in pid_file: it re-reads, recompiles,
+ * swaps. With optional, a crierd that is not running is no error.
+ */
+int     ctl_reload(CTL *ctl, int optional)
+{
+    FILE   *fp;
+    long    pid = 0;
+
+    if ((fp = fopen(ctl->conf.pid_file, "r")) == NULL) {
+	if (optional && errno == ENOENT) {
+	    printf("crierd is not running (no %s): the change takes effect when it starts\n",
+		   ctl->conf.pid_file);
+	    return (CTL_OK);
+	}
 	return (ctl_refuse(ctl, "crierd is not running (%s: %s)", ctl->conf.pid_file,
 			   strerror(errno)));
+    }
     if (fscanf(fp, "%ld", &pid) != 1 || pid <= 1) {
 	fclose(fp);
 	return (ctl_refuse(ctl, "%s does not hold a process id", ctl->conf.pid_file));
@@ -110,4 +124,13 @@ int     cmd_reload(CTL *ctl, int argc, char **argv)
     printf("crierd (pid %ld) reloads: it re-reads its configuration and compiles its "
 	   "rules.d; the mail log says how it went\n", pid);
     return (CTL_OK);
+}
+
+int     cmd_reload(CTL *ctl, int argc, char **argv)
+{
+    int     rc;
+
+    if ((rc = no_options(ctl, argc, argv)) != CTL_OK)
+	return (rc);
+    return (ctl_reload(ctl, 0));
 }

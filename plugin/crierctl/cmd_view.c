@@ -158,7 +158,8 @@ static void list_json(RULESDB *rdb, MDB_txn *txn, const char *user, GROUPED *g, 
     ctl_print_json(doc);
 }
 
-static void list_text(const char *user, GROUPED *g, size_t n)
+/* list_text - grouped by frequency; the notification named mark gets a '*' */
+static void list_text(const char *user, GROUPED *g, size_t n, const char *mark)
 {
     size_t  i;
 
@@ -166,7 +167,7 @@ static void list_text(const char *user, GROUPED *g, size_t n)
     for (i = 0; i < n; i++) {
 	if (i == 0 || strcmp(g[i].v->frequency, g[i - 1].v->frequency) != 0)
 	    printf("\n%s (%s)\n", g[i].title, g[i].v->frequency);
-	printf("  ");
+	printf(mark && strcmp(g[i].v->notif, mark) == 0 ? "* " : "  ");
 	out_view_text(g[i].v, 0);
     }
 }
@@ -175,11 +176,7 @@ int     cmd_list(CTL *ctl, int argc, char **argv)
 {
     static const struct option longopts[] = {
 	{"json", no_argument, NULL, 'j'}, {NULL, 0, NULL, 0}};
-    VIEWLIST vl = {NULL, 0, 0};
-    RULESDB *rdb;
-    MDB_txn *txn;
-    GROUPED *g;
-    int     c, json = 0, rc;
+    int     c, json = 0;
 
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 	if (c != 'j')
@@ -188,14 +185,26 @@ int     cmd_list(CTL *ctl, int argc, char **argv)
     }
     if (argc - optind != 1)
 	return (ctl_usage(ctl, "usage: list USER [--json]"));
+    return (ctl_list(ctl, argv[optind], json, NULL));
+}
+
+/* ctl_list - a user's notifications, grouped by frequency, mark marked */
+int     ctl_list(CTL *ctl, const char *user, int json, const char *mark)
+{
+    VIEWLIST vl = {NULL, 0, 0};
+    RULESDB *rdb;
+    MDB_txn *txn;
+    GROUPED *g;
+    int     rc;
+
     if (ctl_open_rules(ctl, &rdb, &txn) < 0)
 	return (CTL_REFUSED);
-    if ((rc = user_views(ctl, rdb, txn, argv[optind], &vl)) == CTL_OK) {
+    if ((rc = user_views(ctl, rdb, txn, user, &vl)) == CTL_OK) {
 	g = group_views(rdb, txn, &vl);
 	if (json)
-	    list_json(rdb, txn, argv[optind], g, vl.len);
+	    list_json(rdb, txn, user, g, vl.len);
 	else
-	    list_text(argv[optind], g, vl.len);
+	    list_text(user, g, vl.len, mark);
 	free(g);
     }
     free(vl.v);

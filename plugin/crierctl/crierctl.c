@@ -33,6 +33,15 @@ static const struct verb {
     "find notifications by any field"},
     {"explain", cmd_explain, "FILE|- [--json]", "who would get this event mail, and why not"},
     {"digests", cmd_digests, "[USER] [--json]", "pending digests and when each goes out"},
+    {"create", cmd_create, "USER --event E --where K=V[,V...]... --frequency F [--name N]",
+    "add a custom notification"},
+    {"edit", cmd_edit, "USER NAME [--event E] [--where K=V[,V...]]... [--unwhere K]...\n"
+	"\t\t[--frequency F]", "change a custom notification"},
+    {"clone", cmd_clone, "USER NAME [--name N] [changes as for edit]",
+    "copy a default or custom notification into a new custom one"},
+    {"mute", cmd_mute, "USER NAME", "stop a notification without deleting it"},
+    {"unmute", cmd_unmute, "USER NAME", "start a muted notification again"},
+    {"delete", cmd_delete, "USER NAME", "remove a custom notification"},
     {NULL, NULL, NULL, NULL},
 };
 
@@ -47,7 +56,9 @@ static void usage(FILE *fp)
 	    CONF_DEFAULT_FILE);
     for (v = verbs; v->name; v++)
 	fprintf(fp, "  %s %s\n\t\t%s\n", v->name, v->args, v->help);
-    fprintf(fp, "\nExit status: 0 done, 1 refused or invalid input, 2 usage error.\n"
+    fprintf(fp, "\nThe verbs that change rules.d (create ... delete) then compile it and\n"
+	    "reload crierd; --no-reload stops after the compile.\n"
+	    "\nExit status: 0 done, 1 refused or invalid input, 2 usage error.\n"
 	    "See crierctl(8) and crier-rules(5).\n");
 }
 

@@ -32,6 +32,12 @@ int     cmd_list(CTL *, int, char **);
 int     cmd_search(CTL *, int, char **);
 int     cmd_explain(CTL *, int, char **);
 int     cmd_digests(CTL *, int, char **);
+int     cmd_create(CTL *, int, char **);
+int     cmd_edit(CTL *, int, char **);
+int     cmd_clone(CTL *, int, char **);
+int     cmd_mute(CTL *, int, char **);
+int     cmd_unmute(CTL *, int, char **);
+int     cmd_delete(CTL *, int, char **);
 
 /* shared helpers (crierctl.c, output.c) */
 int     ctl_refuse(CTL *ctl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -39,6 +45,9 @@ int     ctl_usage(CTL *ctl, const char *fmt, ...) __attribute__((format(printf, 
 int     ctl_open_rules(CTL *ctl, RULESDB **rdb, MDB_txn **txn);
 void    ctl_close_rules(RULESDB *rdb, MDB_txn *txn);
 int     ctl_print_json(json_t *doc);
+int     ctl_compile(CTL *ctl);
+int     ctl_reload(CTL *ctl, int optional);
+int     ctl_list(CTL *ctl, const char *user, int json, const char *mark);
 
 json_t *out_view_json(const RDB_VIEW *v, const char *event_title);
 void    out_view_text(const RDB_VIEW *v, int with_user);

@@ -16,6 +16,7 @@ typedef struct diag_line {
     char   *file;			/* for sorting */
     int     line;
     size_t  seq;			/* order of arrival, to keep ties stable */
+    int     warning;
 } DIAG_LINE;
 
 struct diag {
@@ -64,6 +65,7 @@ static void diag_add(DIAG *d, const char *file, int line, const char *kind,
     d->lines[d->count].file = xstrdup(file ? file : "");
     d->lines[d->count].line = line;
     d->lines[d->count].seq = d->count;
+    d->lines[d->count].warning = *kind != 0;
     d->count++;
 }
 
@@ -107,14 +109,26 @@ static int line_cmp(const void *a, const void *b)
     return (c ? c : (x->seq > y->seq) - (x->seq < y->seq));
 }
 
-/* diag_print - every line, sorted by file and line, so a reader can go down a file */
-void    diag_print(DIAG *d, FILE *fp)
+static void print_lines(DIAG *d, FILE *fp, int warnings)
 {
     size_t  i;
 
     qsort(d->lines, d->count, sizeof(DIAG_LINE), line_cmp);
     for (i = 0; i < d->count; i++)
-	fprintf(fp, "%s\n", d->lines[i].text);
+	if (warnings || !d->lines[i].warning)
+	    fprintf(fp, "%s\n", d->lines[i].text);
+}
+
+/* diag_print - every line, sorted by file and line, so a reader can go down a file */
+void    diag_print(DIAG *d, FILE *fp)
+{
+    print_lines(d, fp, 1);
+}
+
+/* diag_print_errors - the errors alone, in the same order */
+void    diag_print_errors(DIAG *d, FILE *fp)
+{
+    print_lines(d, fp, 0);
 }
 
 /* diag_first - the first line recorded, for callers that show one reason */

@@ -21,6 +21,7 @@ void    diag_warning(DIAG *d, const char *file, int line, const char *fmt, ...)
 int     diag_errors(const DIAG *d);
 int     diag_warnings(const DIAG *d);
 void    diag_print(DIAG *d, FILE *fp);
+void    diag_print_errors(DIAG *d, FILE *fp);
 const char *diag_first(const DIAG *d);
 
 #endif

@@ -1,0 +1,55 @@
+/*
+ * change.h - changes to one user's notifications: create, edit, clone,
+ * mute, unmute, delete.
+ *
+ * crierctl's verbs and crierd's mail self-service make the same changes
+ * through change_apply(): read rules.d, change the user in memory, check
+ * the whole set as "crierctl check" would, and only then rewrite the
+ * user's own file in rules.d/users/ (userfile.c), atomically and in a
+ * canonical layout. Changes are serialized by a lock on rules.d/users/.
+ */
+#ifndef CRIER_CHANGE_H
+#define CRIER_CHANGE_H
+
+#include "rules.h"
+#include "strbuf.h"
+#include "strv.h"
+
+#define CHANGE_CREATE	1
+#define CHANGE_EDIT	2
+#define CHANGE_CLONE	3
+#define CHANGE_MUTE	4
+#define CHANGE_UNMUTE	5
+#define CHANGE_DELETE	6
+
+typedef struct change {
+    int     verb;
+    const char *user;			/* address */
+    const char *name;			/* the notification acted on: NAME or PROFILE/NAME */
+    const char *new_name;		/* create and clone: --name */
+    const char *event;			/* --event */
+    const char *frequency;		/* --frequency */
+    COND   *where;			/* --where K=V,...: replaces the condition on K */
+    size_t  nwhere;
+    STRV    unwhere;			/* --unwhere K */
+} CHANGE;
+
+/* What a change did, for the caller to show. */
+typedef struct change_done {
+    char   *id;				/* the notification saved, muted, ... */
+    char   *file;			/* the user's file */
+    int     unchanged;			/* already so: nothing written */
+} CHANGE_DONE;
+
+const char *change_verb_name(int verb);
+int     change_where_arg(CHANGE *c, const char *arg, STRBUF *why);
+void    change_free(CHANGE *c);
+int     change_apply(const char *rules_dir, const CHANGE *c, CHANGE_DONE *done, STRBUF *why);
+void    change_done_free(CHANGE_DONE *done);
+
+/* userfile.c */
+void    userfile_format(const USER *u, const char *header, STRBUF *out);
+int     userfile_header(const char *path, STRBUF *header, STRBUF *why);
+int     userfile_write(const char *path, const STRBUF *text, STRBUF *why);
+
+#endif

@@ -1,0 +1,140 @@
+/*
+ * cmd_change.c - crierctl create, edit, clone, mute, unmute and delete.
+ *
+ * Each verb is one change (change.c): it rewrites the user's file in
+ * rules.d/users/ or refuses and writes nothing. Then rules.d is compiled
+ * and crierd reloaded (unless --no-reload), and the user's list is shown
+ * with the notification changed marked.
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "change.h"
+#include "crierctl.h"
+
+/* The options and how many arguments each verb takes (USER, or USER NAME). */
+static const struct verb_shape {
+    int     verb;
+    int     nargs;
+    int     edits;			/* takes --event, --where, ... */
+    const char *usage;
+} shapes[] = {
+    {CHANGE_CREATE, 1, 1, "create USER --event E --where K=V[,V...]... --frequency F "
+    "[--name N] [--no-reload]"},
+    {CHANGE_EDIT, 2, 1, "edit USER NAME [--event E] [--where K=V[,V...]]... [--unwhere K]... "
+    "[--frequency F] [--no-reload]"},
+    {CHANGE_CLONE, 2, 1, "clone USER NAME [--name N] [--event E] [--where K=V[,V...]]... "
+    "[--unwhere K]... [--frequency F] [--no-reload]"},
+    {CHANGE_MUTE, 2, 0, "mute USER NAME [--no-reload]"},
+    {CHANGE_UNMUTE, 2, 0, "unmute USER NAME [--no-reload]"},
+    {CHANGE_DELETE, 2, 0, "delete USER NAME [--no-reload]"},
+    {0, 0, 0, NULL},
+};
+
+/* change_options - the verb's options and arguments into c; CTL_OK or a usage error */
+static int change_options(CTL *ctl, const struct verb_shape *sh, int argc, char **argv,
+			          CHANGE *c, int *reload)
+{
+    static const struct option longopts[] = {
+	{"event", required_argument, NULL, 'e'}, {"where", required_argument, NULL, 'w'},
+	{"unwhere", required_argument, NULL, 'u'}, {"frequency", required_argument, NULL, 'f'},
+	{"name", required_argument, NULL, 'n'}, {"no-reload", no_argument, NULL, 'R'},
+	{NULL, 0, NULL, 0}};
+    STRBUF  why = STRBUF_INIT;
+    int     o;
+
+    while ((o = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	if (o == 'R')
+	    *reload = 0;
+	else if (!sh->edits || o == '?' || (o == 'n' && sh->verb == CHANGE_EDIT))
+	    return (ctl_usage(ctl, "usage: %s", sh->usage));
+	else if (o == 'e')
+	    c->event = optarg;
+	else if (o == 'f')
+	    c->frequency = optarg;
+	else if (o == 'n')
+	    c->new_name = optarg;
+	else if (o == 'u')
+	    strv_add(&c->unwhere, optarg);
+	else if (change_where_arg(c, optarg, &why) < 0) {
+	    o = ctl_usage(ctl, "%s", why.s);
+	    sb_free(&why);
+	    return (o);
+	}
+    }
+    if (argc - optind != sh->nargs)
+	return (ctl_usage(ctl, "usage: %s", sh->usage));
+    c->user = argv[optind];
+    c->name = sh->nargs > 1 ? argv[optind + 1] : NULL;
+    return (CTL_OK);
+}
+
+/* change_verb - parse, change, compile, reload, show */
+static int change_verb(CTL *ctl, int verb, int argc, char **argv)
+{
+    const struct verb_shape *sh;
+    CHANGE  c;
+    CHANGE_DONE done;
+    STRBUF  why = STRBUF_INIT;
+    int     rc, reload = 1;
+
+    memset(&c, 0, sizeof(c));
+    for (sh = shapes; sh->verb != verb; sh++)
+	 /* void */ ;
+    c.verb = verb;
+    if ((rc = change_options(ctl, sh, argc, argv, &c, &reload)) != CTL_OK) {
+	change_free(&c);
+	return (rc);
+    }
+    if (change_apply(ctl->conf.rules_dir, &c, &done, &why) < 0) {
+	rc = ctl_refuse(ctl, "%s", why.s);
+    } else if (done.unchanged) {
+	printf("%s: '%s' is already %s; nothing changed\n", c.user, done.id,
+	       verb == CHANGE_MUTE ? "muted" : "active");
+    } else {
+	printf("%s: %s %s\n", done.file, verb == CHANGE_DELETE ? "deleted" : "saved", done.id);
+	if ((rc = ctl_compile(ctl)) == CTL_OK && reload)
+	    rc = ctl_reload(ctl, 1);
+	if (rc == CTL_OK) {
+	    putchar('\n');
+	    rc = ctl_list(ctl, c.user, 0, verb == CHANGE_DELETE ? NULL : done.id);
+	}
+    }
+    change_done_free(&done);
+    change_free(&c);
+    sb_free(&why);
+    return (rc);
+}
+
+int     cmd_create(CTL *ctl, int argc, char **argv)
+{
+    return (change_verb(ctl, CHANGE_CREATE, argc, argv));
+}
+
+int     cmd_edit(CTL *ctl, int argc, char **argv)
+{
+    return (change_verb(ctl, CHANGE_EDIT, argc, argv));
+}
+
+int     cmd_clone(CTL *ctl, int argc, char **argv)
+{
+    return (change_verb(ctl, CHANGE_CLONE, argc, argv));
+}
+
+int     cmd_mute(CTL *ctl, int argc, char **argv)
+{
+    return (change_verb(ctl, CHANGE_MUTE, argc, argv));
+}
+
+int     cmd_unmute(CTL *ctl, int argc, char **argv)
+{
+    return (change_verb(ctl, CHANGE_UNMUTE, argc, argv));
+}
+
+int     cmd_delete(CTL *ctl, int argc, char **argv)
+{
+    return (change_verb(ctl, CHANGE_DELETE, argc, argv));
+}

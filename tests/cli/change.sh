@@ -1,0 +1,130 @@
+#!/bin/bash
+# change.sh - crierctl create, edit, clone, mute, unmute, delete on a copy
+# of the shipped rules.d: each change rewrites only the user's file, in the
+# canonical layout (the same settings give the same bytes); the reference
+# product's refusals (defaults are not edited or deleted, nothing becomes
+# a duplicate, only what the catalog offers); and two writers at once lose
+# nothing.
+. "${srcdir:-.}/tests/cli/lib.sh"
+
+R="$T/rules"
+S="$T/state"
+cp -r "$RULES" "$R"
+chmod -R u+w "$R"
+ctl() { "$CRIERCTL" -c /dev/null -r "$R" -s "$S" "$@"; }
+ANA=ana@juicepost.example
+ANAF="$R/users/ana.conf"
+snapshot() { (cd "$R" && find . -type f | sort | xargs sha256sum) >"$1"; }
+
+# create: the user's file alone changes, and the list marks the new one
+snapshot "$T/before"
+expect_exit 0 ctl create $ANA --event qc_failed --where severity=Critical --frequency immediately --no-reload
+expect_in "$T/out" "users/ana.conf: saved qc_failed_critical_immediately"
+expect_in "$T/out" "* [custom ] qc_failed_critical_immediately  qc_failed  immediately  where severity = Critical"
+snapshot "$T/after"
+diff "$T/before" "$T/after" | grep '^[<>]' | grep -v ' ./users/ana.conf$' && fail "files other than ana.conf changed"
+expect_exit 0 ctl check
+cp "$ANAF" "$T/created"
+expect_in "$ANAF" "# ana.conf - Ana, content partner at Juice Post."
+expect_in "$ANAF" '  qc_failed_critical_immediately = {
+    event = "qc_failed";
+    where = {
+      severity = [ "Critical" ];
+    };
+    frequency = "immediately";
+  };'
+expect_exit 0 ctl create $ANA --event qc_failed --where severity=Critical,Major --where source_type=Video \
+    --frequency daily --name crit_video --no-reload
+expect_in "$ANAF" '      severity = [ "Critical", "Major" ];
+      source_type = [ "Video" ];'
+
+# edit replaces one condition and keeps the others; edit back gives the same bytes
+expect_exit 0 ctl edit $ANA crit_video --where source_type=Audio --no-reload
+expect_in "$ANAF" 'source_type = [ "Audio" ];'
+expect_in "$ANAF" 'severity = [ "Critical", "Major" ];'
+expect_exit 0 ctl edit $ANA crit_video --unwhere source_type --no-reload
+expect_exit 0 ctl edit $ANA crit_video --where source_type=Video --no-reload
+cp "$ANAF" "$T/edited"
+expect_exit 0 ctl edit $ANA crit_video --where source_type=Video,Audio --frequency hourly --no-reload
+expect_exit 0 ctl edit $ANA crit_video --where source_type=Video --frequency daily --no-reload
+cmp -s "$ANAF" "$T/edited" || fail "edit and edit back did not give the same bytes"
+expect_exit 1 ctl edit $ANA crit_video --unwhere language --no-reload
+expect_in "$T/err" "'crit_video' has no condition on 'language' to remove"
+expect_exit 1 ctl edit $ANA crit_video --unwhere severity --unwhere source_type --no-reload
+expect_in "$T/err" "notification 'crit_video' has no condition"
+expect_exit 1 ctl edit $ANA crit_video --no-reload
+expect_in "$T/err" "edit needs something to change"
+
+# the refusals: duplicates, what the catalog does not offer, defaults
+expect_exit 1 ctl create $ANA --event redelivery_requested --where language=DE --frequency immediately --no-reload
+expect_in "$T/err" "already exists as 'german_redeliveries'"
+expect_exit 1 ctl edit $ANA crit_video --unwhere source_type --where severity=Critical --frequency immediately --no-reload
+expect_in "$T/err" "notification 'qc_failed_critical_immediately' already exists as 'crit_video'"
+expect_exit 1 ctl create $ANA --event qc_failed --where severity=Critical --frequency immediately --name other --no-reload
+expect_in "$T/err" "already exists"
+expect_exit 1 ctl create $ANA --event no_such_event --where severity=Critical --frequency daily --no-reload
+expect_in "$T/err" "unknown event type 'no_such_event' (the catalog offers: "
+expect_exit 1 ctl create $ANA --event qc_failed --where colour=Red --frequency daily --no-reload
+expect_in "$T/err" "has no filter 'colour' (it offers: "
+expect_exit 1 ctl create $ANA --event qc_failed --where severity=Huge --frequency daily --no-reload
+expect_in "$T/err" "'Huge' is not a value of filter 'severity' (it offers: Minor, Major, Critical)"
+expect_exit 1 ctl create $ANA --event qc_failed --where severity=Minor --frequency weekly --no-reload
+expect_in "$T/err" "event type 'qc_failed' does not offer frequency 'weekly' (it offers: immediately, hourly, daily)"
+expect_exit 1 ctl create $ANA --event qc_failed --frequency daily --no-reload
+expect_in "$T/err" "create needs --event, --frequency and at least one --where"
+expect_exit 2 ctl create $ANA --event qc_failed --where severity --frequency daily
+expect_in "$T/err" "write FILTER=VALUE"
+expect_exit 1 ctl edit $ANA content_partner/qc_failures --where severity=Minor --no-reload
+expect_in "$T/err" "is a default of profile content_partner: defaults cannot be edited; clone it"
+expect_exit 1 ctl delete $ANA content_partner/qc_failures --no-reload
+expect_in "$T/err" "defaults cannot be deleted"
+expect_exit 1 ctl mute $ANA studio_ops/anything --no-reload
+expect_in "$T/err" "has no notification 'studio_ops/anything'"
+expect_exit 1 ctl mute nobody@example.org x --no-reload
+expect_in "$T/err" "no user nobody@example.org"
+expect_exit 1 ctl create $ANA --event qc_failed --where severity=Minor --frequency daily --name 'bad name' --no-reload
+expect_in "$T/err" "is not a name"
+cmp -s "$ANAF" "$T/edited" || fail "a refused change wrote the file"
+
+# clone: a default into a custom (changes needed, or it is a duplicate)
+expect_exit 1 ctl clone $ANA content_partner/qc_failures --no-reload
+expect_in "$T/err" "already exists as 'content_partner/qc_failures'"
+expect_exit 0 ctl clone $ANA content_partner/qc_failures --where severity=Minor,Major,Critical --name all_qc --no-reload
+expect_in "$ANAF" 'all_qc = {'
+expect_in "$ANAF" 'severity = [ "Critical", "Major", "Minor" ];'
+
+# mute and unmute: defaults in "muted", customs with muted = true
+expect_exit 0 ctl mute $ANA content_partner/qc_failures --no-reload
+expect_in "$ANAF" 'muted = [ "content_partner/qc_failures" ];'
+expect_exit 0 ctl mute $ANA content_partner/qc_failures --no-reload
+expect_in "$T/out" "is already muted; nothing changed"
+expect_exit 0 ctl mute $ANA all_qc --no-reload
+expect_in "$ANAF" '    muted = true;'
+expect_exit 0 ctl unmute $ANA content_partner/qc_failures --no-reload
+expect_exit 0 ctl unmute $ANA all_qc --no-reload
+grep -q 'muted' "$ANAF" && fail "unmute left a mute: $(grep muted "$ANAF")"
+
+# without --no-reload, crierctl reloads crierd (here: says it is not running)
+expect_exit 0 ctl mute $ANA content_partner/due_dates
+expect_in "$T/out" "crierd is not running (no "
+expect_exit 0 ctl unmute $ANA content_partner/due_dates --no-reload
+
+# delete: customs go; after deleting what was added, the file is as created
+expect_exit 0 ctl delete $ANA all_qc --no-reload
+expect_exit 0 ctl delete $ANA crit_video --no-reload
+expect_in "$T/out" "deleted crit_video"
+cmp -s "$ANAF" "$T/created" || { diff "$T/created" "$ANAF" >&2; fail "delete did not undo create"; }
+
+# two writers at once: every change lands
+for w in a b; do
+    (for i in 1 2 3 4 5 6; do
+        ctl create $ANA --event qc_failed --where "language=$w$i" --frequency daily --name "c_$w$i" \
+            --no-reload >/dev/null 2>&1 || echo "writer $w: create $i refused" >&2
+    done) &
+done
+wait
+for w in a b; do for i in 1 2 3 4 5 6; do
+    grep -q "c_$w$i = {" "$ANAF" || fail "c_$w$i was lost"
+done; done
+expect_exit 0 ctl check
+finish
