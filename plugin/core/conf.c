@@ -12,6 +12,7 @@
 
 #include "conf.h"
 #include "mem.h"
+#include "policy.h"
 #include "schedule.h"
 #include "strutil.h"
 
@@ -209,6 +210,15 @@ static int conf_hostport_ok(const char *hp)
     return (*end == 0 && colon[1] && port > 0 && port < 65536);
 }
 
+/* conf_policy_ok - the submit_* lists make a policy (networks parse, senders have @) */
+static int conf_policy_ok(const CONF *cf, STRBUF *why)
+{
+    POLICY *p = policy_create(cf, why);
+
+    policy_free(p);
+    return (p ? 0 : -1);
+}
+
 /*
  * conf_check - what crierd needs beyond syntax: addresses that are
  * addresses, a known log level, a reinject method it can use.
@@ -269,5 +279,5 @@ int     conf_check(const CONF *cf, STRBUF *why)
 		  cf->crier_domain);
 	return (-1);
     }
-    return (0);
+    return (conf_policy_ok(cf, why));
 }

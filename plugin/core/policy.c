@@ -7,7 +7,8 @@
  *                         others REJECT 5.7.1, the too fast DEFER 4.7.1
  *   request address       anybody: its commands carry signed tokens
  *   crier's local parts   with an extension (recipient_delimiter), and any
- *                         other address in crier_domain: REJECT 5.1.1
+ *                         other address in crier_domain but postmaster:
+ *                         REJECT 5.1.1
  *   everything else       DUNNO, at the cost of a few string compares
  *
  * A POLICY is built from crier.conf once per (re)load, so that a request
@@ -172,7 +173,8 @@ static int classify(const POLICY *p, const char *rcpt)
 	    && strchr(p->delimiters, rcpt[n]) != NULL)
 	    return (RCPT_UNKNOWN);		/* an extension crier does not serve */
     }
-    if (*p->crier_domain && str_casecmp(at + 1, p->crier_domain) == 0)
+    if (*p->crier_domain && str_casecmp(at + 1, p->crier_domain) == 0
+	&& !part_eq(rcpt, llen, "postmaster"))	/* RFC 5321 4.5.1 */
 	return (RCPT_UNKNOWN);
     return (RCPT_OTHER);
 }
@@ -244,9 +246,10 @@ int     policy_decide(const POLICY *p, THROTTLE *t, const POLICY_REQ *req, doubl
 	sb_puts(reason, "not an allowed submitter");
 	return (POLICY_REFUSE);
     }
-    if (req->sasl_username && *req->sasl_username)
+    if (req->sasl_username && *req->sasl_username) {
 	sb_printf(&key, "sasl:%s", req->sasl_username);
-    else
+	str_lower(key.s);		/* logins match without case: one bucket */
+    } else
 	sb_printf(&key, "addr:%s", req->client_address ? req->client_address : "");
     ok = throttle_take(t, key.s, p->rate, now);
     sb_free(&key);
