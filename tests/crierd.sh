@@ -23,6 +23,7 @@ crierd_setup() {
     if [ "$(id -u)" = 0 ]; then
         CD_USER=nobody
         chown nobody "$CD_DIR/key" "$CD_DIR/run"
+        chown -R nobody "$CD_DIR/rules.d/users"    # self-service writes here
         chmod -R a+rX "$CD_DIR/rules.d"
     fi
     CD_SOCK="$CD_DIR/run/milter"

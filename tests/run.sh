@@ -96,7 +96,7 @@ san="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-poin
 # Reports of the daemons (whose stderr goes to logs) land in files too.
 export ASAN_OPTIONS="log_path=$asan/report" UBSAN_OPTIONS="log_path=$asan/report:print_stacktrace=1"
 if (cd "$asan" && "$top/configure" -q CC=clang CFLAGS="$san" LDFLAGS="-fsanitize=address,undefined" \
-        && make -j2 check TESTS='$(UNIT_TESTS) tests/milter/events.sh tests/policy/protocol.sh tests/e2e/policy.sh tests/e2e/notify.sh' \
+        && make -j2 check TESTS='$(UNIT_TESTS) tests/milter/events.sh tests/policy/protocol.sh tests/e2e/policy.sh tests/e2e/notify.sh tests/e2e/selfservice.sh' \
             >/dev/null 2>&1); then
     tally "$asan/test-suite.log"
 else

@@ -146,6 +146,7 @@ typedef struct compose {
     const RENDER_NOTIF *notifs;		/* the first gives List-Id, and */
     size_t  nnotifs;			/* List-Unsubscribe when it is alone */
     int     unsub_first;		/* ... or when the caller says so */
+    const char *in_reply_to;		/* a reply: this instead of the list headers */
     const STRBUF *text;
 } COMPOSE;
 
@@ -208,6 +209,14 @@ static GMimeTextPart *render_text_part(const STRBUF *text)
     return (body);
 }
 
+static int printable_ascii(const char *s)
+{
+    for (; *s; s++)
+	if (*s < 0x20 || *s > 0x7e)
+	    return (0);
+    return (1);
+}
+
 /* compose - the whole message, CRLF line ends, for SMTP */
 static void compose(const COMPOSE *c, STRBUF *out)
 {
@@ -226,7 +235,17 @@ static void compose(const COMPOSE *c, STRBUF *out)
     g_mime_message_set_date(m, date);
     g_date_time_unref(date);
     g_mime_message_set_message_id(m, c->message_id);
-    compose_headers(GMIME_OBJECT(m), c);
+    if (c->in_reply_to == NULL)
+	compose_headers(GMIME_OBJECT(m), c);
+    else {				/* RFC 3834: an answer, never answered */
+	if (printable_ascii(c->subject))	/* a token stays one word */
+	    set_raw(GMIME_OBJECT(m), "Subject", c->subject);
+	g_mime_object_set_header(GMIME_OBJECT(m), "Auto-Submitted", "auto-replied", NULL);
+	if (*c->in_reply_to) {
+	    set_raw(GMIME_OBJECT(m), "In-Reply-To", c->in_reply_to);
+	    set_raw(GMIME_OBJECT(m), "References", c->in_reply_to);
+	}
+    }
     body = render_text_part(c->text);
     g_mime_message_set_mime_part(m, GMIME_OBJECT(body));
     g_object_unref(body);
@@ -262,6 +281,18 @@ int     render_notification(const RENDER_IN *in, STRBUF *out, STRBUF *why)
     sb_free(&text);
     sb_free(&subject);
     return (0);
+}
+
+/* render_reply - self-service's answer; in_reply_to NULL means none */
+void    render_reply(const RENDER_REPLY *in, STRBUF *out)
+{
+    COMPOSE c;
+
+    compose_set(&c, in->recipient, in->sender, NULL, in->message_id, in->date, NULL, 0);
+    c.subject = in->subject;
+    c.in_reply_to = in->in_reply_to ? in->in_reply_to : "";
+    c.text = in->text;
+    compose(&c, out);
 }
 
 /* render_digest_item - one event in a digest: its key fields and link */

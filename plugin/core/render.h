@@ -58,7 +58,19 @@ typedef struct render_digest {
     size_t  nnotifs;
 } RENDER_DIGEST;
 
+/* An answer of self-service to a person's mail (RFC 3834 auto-replied). */
+typedef struct render_reply {
+    const char *recipient;
+    const char *sender;
+    const char *subject;
+    const char *message_id;		/* without <> */
+    const char *in_reply_to;		/* the request's Message-ID with <>, or NULL */
+    time_t  date;
+    const STRBUF *text;
+} RENDER_REPLY;
+
 int     render_notification(const RENDER_IN *in, STRBUF *out, STRBUF *why);
+void    render_reply(const RENDER_REPLY *in, STRBUF *out);
 void    render_digest_item(const RENDER_ITEM *it, STRBUF *out);
 int     render_digest(const RENDER_DIGEST *in, STRBUF *out, STRBUF *why);
 void    render_message_id(const char *event_id, const char *recipient, const char *frequency,

@@ -19,6 +19,7 @@
 #define TOKEN_KEY_MAX	1024
 
 #define TOKEN_MUTE	'm'
+#define TOKEN_UNMUTE	'u'
 
 typedef struct token_key {
     unsigned char bytes[TOKEN_KEY_MAX];

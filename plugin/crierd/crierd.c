@@ -344,14 +344,16 @@ static int worker(void)
     sb_puts(&sock, lv->conf.milter_socket);
     lv = NULL;
     pthread_create(&reloader, NULL, reload_main, NULL);
-    if (outbox_start(lanes) != 0 || digests_start() != 0 || policyd_start() != 0) {
-	msg_error("worker: cannot start the outbox, digest and policy threads");
+    if (outbox_start(lanes) != 0 || digests_start() != 0 || policyd_start() != 0
+	|| selfservice_start() != 0) {
+	msg_error("worker: cannot start the outbox, digest, policy and self-service threads");
 	return (1);
     }
     msg_info("worker: serving milter_socket %s", sock.s);
     rc = milter_run();
     policyd_stop();
     milter_drain(30);
+    selfservice_stop();
     digests_stop();
     outbox_stop();
     msg_info("worker: stopped");

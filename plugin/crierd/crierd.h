@@ -66,7 +66,14 @@ void    policyd_unlink(void);
 #define INTAKE_REFUSE	1		/* 5xx: the event cannot be used */
 #define INTAKE_DEFER	2		/* 4xx: try again later */
 int     intake_event(const char *qid, const char *msg, size_t len, STRBUF *reply);
-int     intake_request(const char *qid, const char *msg, size_t len, STRBUF *reply);
+int     intake_request(const char *qid, const char *sender, const char *msg, size_t len,
+			           STRBUF *reply);
+
+/* selfservice.c; an envelope sender Postfix did not tell (no {mail_addr}) */
+#define SELF_SENDER_UNKNOWN	"?"
+int     selfservice_start(void);
+void    selfservice_stop(void);
+void    selfservice_wake(void);
 
 /* outbox.c */
 int     outbox_start(unsigned lanes);

@@ -277,15 +277,18 @@ int     intake_event(const char *qid, const char *msg, size_t len, STRBUF *reply
 }
 
 /* intake_request - keep a mail to the request address for self-service */
-int     intake_request(const char *qid, const char *msg, size_t len, STRBUF *reply)
+int     intake_request(const char *qid, const char *sender, const char *msg, size_t len,
+			           STRBUF *reply)
 {
     STRBUF  why = STRBUF_INIT;
-    int     rc = statedb_request(crierd.sdb, qid, msg, len, &why);
+    int     rc = statedb_request(crierd.sdb, qid, sender, msg, len, &why);
 
     if (rc < 0)
 	sb_printf(reply, "4.3.0 crier cannot store the request now: %s", sb_str(&why));
-    else
-	msg_info("%s: request stored size=%zu", qid, len);
+    else {
+	msg_info("%s: request stored from=<%s> size=%zu", qid, sender, len);
+	selfservice_wake();
+    }
     sb_free(&why);
     return (rc < 0 ? INTAKE_DEFER : INTAKE_OK);
 }

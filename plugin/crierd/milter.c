@@ -28,6 +28,7 @@
 
 typedef struct mctx {
     char    qid[64];
+    char   *sender;			/* envelope, known at DATA; "" for <> */
     int     events;			/* recipients: the events address */
     int     requests;			/* the request address */
     int     others;			/* anybody else */
@@ -57,6 +58,7 @@ static void mctx_reset(MCTX *m)
 
     strv_free(&m->ours);
     sb_free(&m->msg);
+    free(m->sender);
     memset(m, 0, sizeof(*m));
     snprintf(m->qid, sizeof(m->qid), "NOQUEUE");
     m->noreply = noreply;
@@ -82,7 +84,8 @@ static char *bare(const char *addr)
  * mlt_negotiate - crierd needs only the recipients, DATA and, for its own
  * mail, the content: Postfix is asked to skip the rest and not to wait for
  * replies crierd would only answer with "continue". Each step it saves is
- * a round trip per SMTP session.
+ * a round trip per SMTP session. Without MAIL, the envelope sender (which
+ * self-service needs, to never answer a bounce) is asked for at DATA.
  */
 static sfsistat mlt_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 			              unsigned long f2, unsigned long f3, unsigned long *pf0,
@@ -92,9 +95,11 @@ static sfsistat mlt_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
     | SMFIP_NR_RCPT | SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY;
 
     (void) f2, (void) f3;
-    *pf0 = (SMFIF_ADDRCPT | SMFIF_DELRCPT) & f0;
+    *pf0 = (SMFIF_ADDRCPT | SMFIF_DELRCPT | SMFIF_SETSYMLIST) & f0;
     *pf1 = want & f1;
     *pf2 = *pf3 = 0;
+    if (*pf0 & SMFIF_SETSYMLIST)
+	(void) smfi_setsymlist(ctx, SMFIM_DATA, "i {mail_addr}");
     mctx_get(ctx)->noreply = *pf1 & (SMFIP_NR_RCPT | SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY);
     return (SMFIS_CONTINUE);
 }
@@ -128,6 +133,8 @@ static sfsistat mlt_data(SMFICTX *ctx)
 	mctx_reset(m);
 	return (SMFIS_ACCEPT);
     }
+    m->sender = bare(smfi_getsymval(ctx, "{mail_addr}") ? smfi_getsymval(ctx, "{mail_addr}")
+		     : SELF_SENDER_UNKNOWN);
     return (SMFIS_CONTINUE);
 }
 
@@ -267,7 +274,8 @@ static sfsistat mlt_eom_work(SMFICTX *ctx)
 	verdict = intake_event(m->qid, sb_str(&m->msg), m->msg.len, &text);
     if (verdict == INTAKE_OK && m->requests) {
 	sb_reset(&text);
-	verdict = intake_request(m->qid, sb_str(&m->msg), m->msg.len, &text);
+	verdict = intake_request(m->qid, m->sender ? m->sender : "", sb_str(&m->msg),
+				 m->msg.len, &text);
     }
     rc = verdict == INTAKE_OK ? consumed(ctx, m) : reply(ctx, verdict, text.s);
     sb_free(&text);

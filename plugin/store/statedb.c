@@ -14,7 +14,7 @@
 #include "strutil.h"
 
 enum { SDB_META, SDB_EVENTS, SDB_OUTBOX, SDB_DIGESTS, SDB_REQUESTS, SDB_DEAD, SDB_DGROUPS,
-SDB_DUE, SDB_COUNT };
+SDB_DUE, SDB_TOKENS, SDB_COUNT };
 
 static const STORE_TABLE sdb_tables[SDB_COUNT] = {
     {"meta", 0},
@@ -25,6 +25,7 @@ static const STORE_TABLE sdb_tables[SDB_COUNT] = {
     {"dead", 0},
     {"dgroups", 0},
     {"due", 0},
+    {"tokens", 0},
 };
 
 struct statedb {
@@ -268,9 +269,12 @@ int     statedb_known(STATEDB *sdb, const char *event_id, STRBUF *why)
     return (rc < 0 ? -1 : rc == 0);
 }
 
-/* statedb_request - keep a mail to the request address until self-service reads it */
-int     statedb_request(STATEDB *sdb, const char *qid, const char *msg, size_t len,
-			        STRBUF *why)
+/*
+ * statedb_request - keep a mail to the request address, with its envelope
+ * sender ("" for a bounce), until self-service has answered it
+ */
+int     statedb_request(STATEDB *sdb, const char *qid, const char *sender, const char *msg,
+			        size_t len, STRBUF *why)
 {
     STRBUF  v = STRBUF_INIT;
     unsigned char key[8];
@@ -282,6 +286,7 @@ int     statedb_request(STATEDB *sdb, const char *qid, const char *msg, size_t l
 	return (-1);
     pack_u64(&v, (uint64_t) time(NULL));
     pack_str(&v, qid);
+    pack_str(&v, sender);
     pack_u64(&v, len);
     sb_putn(&v, msg, len);
     rc = next_seq(sdb, txn, 1, &seq, why);
@@ -290,6 +295,77 @@ int     statedb_request(STATEDB *sdb, const char *qid, const char *msg, size_t l
 	rc = store_put(sdb->st, txn, sdb->dbi[SDB_REQUESTS], "requests", key, 8, v.s, v.len, 0,
 		       why) ? -1 : 0;
     sb_free(&v);
+    return (write_end(sdb, txn, rc, why));
+}
+
+/* statedb_request_next - the oldest request: 0, 1 when there is none, -1 */
+int     statedb_request_next(STATEDB *sdb, MDB_txn *txn, SDB_REQ *out, STRBUF *why)
+{
+    MDB_cursor *c;
+    MDB_val k, v;
+    UNPACK  u;
+    uint64_t len;
+    int     rc;
+
+    if ((rc = mdb_cursor_open(txn, sdb->dbi[SDB_REQUESTS], &c)) != 0)
+	return (store_fail(sdb->st, rc, "requests", why));
+    rc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
+    mdb_cursor_close(c);
+    if (rc == MDB_NOTFOUND)
+	return (1);
+    if (rc != 0)
+	return (store_fail(sdb->st, rc, "requests", why));
+    unpack_init(&u, v.mv_data, v.mv_size);
+    out->received = unpack_u64(&u);
+    out->qid = unpack_str(&u);
+    out->sender = unpack_str(&u);
+    len = unpack_u64(&u);
+    if (k.mv_size != 8 || u.bad || len != (uint64_t) (u.end - u.p)) {
+	sb_printf(why, "%s: damaged request entry", store_path(sdb->st));
+	return (-1);
+    }
+    out->seq = seq_of(k.mv_data);
+    out->msg = (const char *) u.p;
+    out->msglen = (size_t) len;
+    return (0);
+}
+
+/* statedb_token_used - the token (its signature) was used before: 1, 0, or -1 */
+int     statedb_token_used(STATEDB *sdb, MDB_txn *txn, const char *mac, STRBUF *why)
+{
+    MDB_val v;
+    int     rc = store_get(sdb->st, txn, sdb->dbi[SDB_TOKENS], "tokens", mac, strlen(mac), &v,
+			   why);
+
+    return (rc < 0 ? -1 : rc == 0);
+}
+
+/*
+ * statedb_request_done - a request answered, in one transaction: gone from
+ * the requests, its reply (if any) in the outbox, its token (if any) used
+ */
+int     statedb_request_done(STATEDB *sdb, uint64_t seq, const SDB_OUT *reply,
+			             const char *mac, STRBUF *why)
+{
+    unsigned char key[8], when[8];
+    MDB_txn *txn;
+    MDB_val k = {8, key};
+    uint64_t out;
+    int     rc;
+
+    if (store_begin(sdb->st, 0, &txn, why) < 0)
+	return (-1);
+    seq_key(key, seq);
+    if ((rc = mdb_del(txn, sdb->dbi[SDB_REQUESTS], &k, NULL)) != 0 && rc != MDB_NOTFOUND)
+	rc = store_fail(sdb->st, rc, "requests", why);
+    else
+	rc = 0;
+    if (rc == 0 && reply && (rc = next_seq(sdb, txn, 1, &out, why)) == 0)
+	rc = put_out(sdb, txn, out, reply, why);
+    seq_key(when, (uint64_t) time(NULL));
+    if (rc == 0 && mac)
+	rc = store_put(sdb->st, txn, sdb->dbi[SDB_TOKENS], "tokens", mac, strlen(mac), when, 8,
+		       0, why) ? -1 : 0;
     return (write_end(sdb, txn, rc, why));
 }
 

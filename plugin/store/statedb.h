@@ -17,6 +17,7 @@
  *   due       due time (8 bytes, big-endian) lower-cased recipient NUL
  *             frequency -> nothing: the digests in the order they fall due
  *   requests  seq -> a mail to the request address, kept for self-service
+ *   tokens    a used self-service token's signature -> when it was used
  *   dead      seq -> an outbox entry Postfix refused for good
  */
 #ifndef CRIER_STATEDB_H
@@ -60,6 +61,16 @@ typedef struct sdb_group {
     uint64_t due;
 } SDB_GROUP;
 
+/* A mail to the request address, as the milter kept it. */
+typedef struct sdb_req {
+    uint64_t seq;
+    uint64_t received;			/* time_t */
+    const char *qid;
+    const char *sender;			/* envelope; "" for a bounce */
+    const char *msg;
+    size_t  msglen;
+} SDB_REQ;
+
 typedef int (*SDB_GROUP_FN) (const SDB_GROUP *g, void *ctx);
 typedef int (*SDB_ITEM_FN) (const SDB_ITEM *it, void *ctx);
 
@@ -72,8 +83,12 @@ int     statedb_accept(STATEDB *sdb, const char *event_id, const STRBUF *event_r
 		               const SDB_OUT *out, size_t nout, const SDB_ITEM *items,
 		               size_t nitems, int *dup, STRBUF *why);
 int     statedb_known(STATEDB *sdb, const char *event_id, STRBUF *why);
-int     statedb_request(STATEDB *sdb, const char *qid, const char *msg, size_t len,
-			        STRBUF *why);
+int     statedb_request(STATEDB *sdb, const char *qid, const char *sender, const char *msg,
+			        size_t len, STRBUF *why);
+int     statedb_request_next(STATEDB *sdb, MDB_txn *txn, SDB_REQ *out, STRBUF *why);
+int     statedb_token_used(STATEDB *sdb, MDB_txn *txn, const char *mac, STRBUF *why);
+int     statedb_request_done(STATEDB *sdb, uint64_t seq, const SDB_OUT *reply,
+			             const char *mac, STRBUF *why);
 
 int     statedb_outbox_next(STATEDB *sdb, MDB_txn *txn, uint64_t from, SDB_OUT *out,
 			            STRBUF *why);

@@ -25,6 +25,6 @@ fuzz() {
         >"$work/log-$name" 2>&1 || { tail -40 "$work/log-$name"; exit 1; }
     echo "fuzz_$name: $(grep -E '^#[0-9]+.*DONE' "$work/log-$name" || tail -1 "$work/log-$name")"
 }
-fuzz event plugin/core/event.c plugin/core/event_mail.c
+fuzz event plugin/core/event.c plugin/core/event_mail.c plugin/core/mail.c
 fuzz policy plugin/core/policy_request.c plugin/core/policy.c plugin/core/throttle.c \
     plugin/core/conf.c plugin/core/schedule.c

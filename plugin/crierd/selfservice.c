@@ -1,0 +1,346 @@
+/*
+ * selfservice.c - answering mail to the request address.
+ *
+ * The milter stores each such mail durably (intake.c); this thread takes
+ * them oldest first, reads them (selfmail.c), carries out their commands
+ * and answers. The answer goes to the outbox in the same transaction that
+ * removes the request and marks its token used, so a crash repeats at
+ * most a change that is already made (a mute of a muted notification
+ * changes nothing) and never loses or doubles an answer.
+ *
+ *   mute TOKEN, unmute TOKEN, confirm TOKEN
+ *		a signed token (the List-Unsubscribe link of a notification,
+ *		or a confirmation crier sent) is the proof: it is carried out
+ *		for the user it names, once, within SELF_TOKEN_MAX_AGE, and
+ *		the answer says how to undo it
+ *   mute NAME, unmute NAME
+ *		From: proves nothing: the answer, sent to the registered
+ *		address, asks to confirm with a signed token
+ *   help, list, search TEXT
+ *		answered to the registered address of the From: user only
+ *
+ * Changes go through change.c, as crierctl's do, then a SIGHUP to the
+ * supervisor compiles and reloads. Mail that must not be answered (RFC
+ * 3834) changes nothing either; mail from strangers gets no answer.
+ */
+#include "config.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "change.h"
+#include "clock.h"
+#include "crierd.h"
+#include "log.h"
+#include "mem.h"
+#include "render.h"
+#include "selfmail.h"
+#include "strutil.h"
+
+#define SELF_TOKEN_MAX_AGE	(60 * 86400)	/* seconds a link stays good */
+#define SELF_POLL		5		/* seconds between looks without a wake */
+
+/* What one request makes: the answer, to whom, and what it used or changed. */
+typedef struct answer {
+    STRBUF  text;
+    STRBUF  subject;
+    STRBUF  to;				/* a registered address, or empty: no answer */
+    STRBUF  mac;			/* the token used, or empty */
+    int     changed;			/* rules.d/users changed: reload */
+} ANSWER;
+
+static pthread_t thread;
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
+static int woken, stopping;
+
+void    selfservice_wake(void)
+{
+    pthread_mutex_lock(&lock);
+    woken = 1;
+    pthread_cond_signal(&cond);
+    pthread_mutex_unlock(&lock);
+}
+
+/* registered - the address as rules.d writes it, or 0 when not a user */
+static int registered(const char *address, STRBUF *out)
+{
+    STRBUF  why = STRBUF_INIT;
+    MDB_txn *txn;
+    RDB_USER u;
+    int     rc = 0;
+
+    if (address && rulesdb_read(crierd.rdb, &txn, &why) == 0) {
+	if (rulesdb_get_user(crierd.rdb, txn, address, &u, &why) == 0) {
+	    sb_reset(out);
+	    sb_puts(out, u.address);
+	    rc = 1;
+	}
+	mdb_txn_abort(txn);
+    }
+    sb_free(&why);
+    return (rc);
+}
+
+/*
+ * views - the user's notifications, one line each, those holding text
+ * (any, when NULL); returns how many, or -1 when name is given and found
+ * (then only that one is looked for)
+ */
+static int views(const char *user, const char *text, const char *name, STRBUF *out)
+{
+    STRBUF  why = STRBUF_INIT, line = STRBUF_INIT, where = STRBUF_INIT;
+    MDB_txn *txn;
+    RDB_USER u;
+    RDB_VIEW v;
+    uint32_t i;
+    int     n = 0;
+
+    if (rulesdb_read(crierd.rdb, &txn, &why) < 0)
+	return (0);
+    for (i = 0; rulesdb_get_user(crierd.rdb, txn, user, &u, &why) == 0 && i < u.count; i++) {
+	if (rulesdb_get_view(crierd.rdb, txn, u.first + i, &v, &why) != 0)
+	    break;
+	if (name && strcmp(v.notif, name) == 0) {
+	    n = -1;
+	    break;
+	}
+	sb_reset(&line), sb_reset(&where);
+	rulesdb_view_where(&v, &where);
+	sb_printf(&line, "  %s: %s, %s, where %s%s\n", v.notif, v.event, v.frequency, where.s,
+		  v.muted != RDB_ACTIVE ? " (muted)" : "");
+	if (!name && (text == NULL || str_casestr(line.s, text)))
+	    sb_puts(out, line.s), n++;
+    }
+    mdb_txn_abort(txn);
+    sb_free(&why), sb_free(&line), sb_free(&where);
+    return (n);
+}
+
+static void help(ANSWER *a, const char *request_address)
+{
+    sb_printf(&a->text, "Write one command a line, at the top of a mail to %s, or as its "
+	      "subject:\n\n  help             this text\n  list             your "
+	      "notifications\n  search TEXT      those that mention TEXT\n  mute NAME        "
+	      "stop one (you will be asked to confirm)\n  unmute NAME      start it again "
+	      "(likewise)\n\nEvery notification also carries a link that mutes it at once.\n",
+	      request_address);
+}
+
+/* ask_confirm - mute NAME / unmute NAME: a signed token to confirm with */
+static void ask_confirm(const LIVE *lv, ANSWER *a, const char *user, int mute, const char *name)
+{
+    STRBUF  token = STRBUF_INIT;
+
+    if (views(user, NULL, name, &a->text) != -1) {
+	sb_printf(&a->text, "You have no notification called '%s' (send \"list\").\n", name);
+	return;
+    }
+    token_make(&lv->key, mute ? TOKEN_MUTE : TOKEN_UNMUTE, user, name, clock_now(), &token);
+    sb_printf(&a->text, "To %s '%s', answer this mail without changing its subject, or send "
+	      "a mail to %s with this subject:\n\n  confirm %s\n\n", mute ? "mute" : "unmute",
+	      name, lv->conf.request_address, token.s);
+    if (a->subject.len == 0)
+	sb_printf(&a->subject, "confirm %s", token.s);
+    sb_free(&token);
+}
+
+/* use_token - carry out a signed token once; the answer tells how it went */
+static void use_token(const LIVE *lv, ANSWER *a, const char *token)
+{
+    STRBUF  user = STRBUF_INIT, notif = STRBUF_INIT, why = STRBUF_INIT, undo = STRBUF_INIT;
+    CHANGE  c;
+    CHANGE_DONE done;
+    MDB_txn *txn;
+    time_t  issued;
+    int     action, used = -1;
+
+    if (token_check(&lv->key, token, &action, &user, &notif, &issued, &why) < 0
+	|| (action != TOKEN_MUTE && action != TOKEN_UNMUTE)) {
+	sb_printf(&a->text, "This link is not valid (%s); nothing was changed.\n",
+		  why.len ? why.s : "unknown action");
+	goto out;
+    }
+    if (statedb_read(crierd.sdb, &txn, &why) == 0) {
+	used = statedb_token_used(crierd.sdb, txn, strrchr(token, '.') + 1, &why);
+	mdb_txn_abort(txn);
+    }
+    registered(user.s, &a->to);
+    if (used != 0 || clock_now() - issued > SELF_TOKEN_MAX_AGE) {
+	sb_printf(&a->text, "This link %s; nothing was changed.\n", used > 0 ? "was used "
+		  "before" : used < 0 ? "cannot be checked now, try again later" : "has expired");
+	goto out;
+    }
+    memset(&c, 0, sizeof(c));
+    c.verb = action == TOKEN_MUTE ? CHANGE_MUTE : CHANGE_UNMUTE;
+    c.user = user.s;
+    c.name = notif.s;
+    if (change_apply(lv->conf.rules_dir, &c, &done, &why) < 0) {
+	msg_warn("selfservice: %s %s for %s: %s", change_verb_name(c.verb), c.name, c.user, why.s);
+	sb_printf(&a->text, "'%s' could not be %sd; nothing was changed. The postmaster "
+		  "can see why in the mail log.\n", notif.s, change_verb_name(c.verb));
+	goto out;
+    }
+    msg_info("selfservice: %s %s for %s%s", change_verb_name(c.verb), c.name, c.user,
+	     done.unchanged ? " (already so)" : "");
+    a->changed |= !done.unchanged;
+    sb_puts(&a->mac, strrchr(token, '.') + 1);
+    token_make(&lv->key, action == TOKEN_MUTE ? TOKEN_UNMUTE : TOKEN_MUTE, user.s, notif.s,
+	       clock_now(), &undo);
+    sb_printf(&a->text, "'%s' is %s.\n\nTo undo this, answer this mail without changing its "
+	      "subject, or send a mail to %s with this subject:\n\n  confirm %s\n", notif.s,
+	      action == TOKEN_MUTE ? "muted" : "active again", lv->conf.request_address, undo.s);
+    sb_printf(&a->subject, "confirm %s", undo.s);
+    change_done_free(&done);
+  out:
+    sb_free(&user), sb_free(&notif), sb_free(&why), sb_free(&undo);
+}
+
+/* commands - every command of the mail, into the answer */
+static void commands(const LIVE *lv, const SELF_MAIL *sm, ANSWER *a)
+{
+    const char *user = a->to.len ? a->to.s : NULL;
+    size_t  i;
+    int     tokens = 0;
+
+    for (i = 0; i < sm->ncmds; i++) {
+	const SELF_CMD *c = &sm->cmds[i];
+
+	if (selfmail_is_token(c->arg) && c->verb != SELF_SEARCH) {
+	    if (tokens++ == 0)
+		use_token(lv, a, c->arg);
+	} else if (user == NULL || c->verb == SELF_CONFIRM)
+	    continue;
+	else if (c->verb == SELF_LIST && views(user, NULL, NULL, &a->text) == 0)
+	    sb_puts(&a->text, "You have no notifications.\n");
+	else if (c->verb == SELF_SEARCH && views(user, c->arg, NULL, &a->text) == 0)
+	    sb_printf(&a->text, "None of your notifications mentions '%s'.\n", c->arg);
+	else if ((c->verb == SELF_MUTE || c->verb == SELF_UNMUTE) && *c->arg)
+	    ask_confirm(lv, a, user, c->verb == SELF_MUTE, c->arg);
+	else if (c->verb == SELF_HELP || c->verb == SELF_MUTE || c->verb == SELF_UNMUTE)
+	    help(a, lv->conf.request_address);
+	sb_putc(&a->text, '\n');
+    }
+    if (user && (sm->ncmds == 0 || sm->unknown))
+	help(a, lv->conf.request_address);
+}
+
+/* answer_queue - the answer as a message, and the request done, in one commit */
+static int answer_queue(const LIVE *lv, const SDB_REQ *rq, const SELF_MAIL *sm, ANSWER *a,
+			        STRBUF *why)
+{
+    STRBUF  id = STRBUF_INIT, msg = STRBUF_INIT, key = STRBUF_INIT;
+    RENDER_REPLY r;
+    SDB_OUT out;
+    int     rc;
+
+    memset(&out, 0, sizeof(out));
+    if (a->to.len) {
+	sb_printf(&key, "request-%llu", (unsigned long long) rq->seq);
+	render_message_id(key.s, a->to.s, "reply", lv->conf.sender_address, &id);
+	memset(&r, 0, sizeof(r));
+	r.recipient = a->to.s;
+	r.sender = lv->conf.sender_address;
+	r.subject = a->subject.len ? a->subject.s : "Your notifications";
+	r.message_id = id.s;
+	r.in_reply_to = sm->message_id;
+	r.date = clock_now();
+	r.text = &a->text;
+	render_reply(&r, &msg);
+	out.recipient = a->to.s;
+	out.message_id = id.s;
+	out.msg = msg.s;
+	out.msglen = msg.len;
+    }
+    rc = statedb_request_done(crierd.sdb, rq->seq, a->to.len ? &out : NULL,
+			      a->mac.len ? a->mac.s : NULL, why);
+    sb_free(&id), sb_free(&msg), sb_free(&key);
+    return (rc);
+}
+
+/* serve_one - the oldest request: 0 done, 1 none left, -1 cannot now */
+static int serve_one(void)
+{
+    STRBUF  why = STRBUF_INIT, msg = STRBUF_INIT, sender = STRBUF_INIT, qid = STRBUF_INIT;
+    ANSWER  a;
+    SELF_MAIL sm;
+    SDB_REQ rq;
+    MDB_txn *txn;
+    LIVE   *lv;
+    int     rc;
+
+    if (statedb_read(crierd.sdb, &txn, &why) < 0)
+	return (-1);
+    if ((rc = statedb_request_next(crierd.sdb, txn, &rq, &why)) == 0) {
+	sb_putn(&msg, rq.msg, rq.msglen);
+	sb_puts(&sender, rq.sender);
+	sb_puts(&qid, rq.qid);
+    }
+    mdb_txn_abort(txn);
+    if (rc != 0) {
+	if (rc < 0)
+	    msg_error("selfservice: %s", why.s);
+	sb_free(&why), sb_free(&msg), sb_free(&sender), sb_free(&qid);
+	return (rc);
+    }
+    memset(&a, 0, sizeof(a));
+    lv = live_hold();
+    selfmail_parse(msg.s, msg.len, sender.s, lv->conf.sender_address, &sm);
+    if (sm.ignore)
+	msg_info("%s: request from=<%s> left unanswered: %s", qid.s, sender.s, sm.ignore);
+    else {
+	if (!registered(sm.from, &a.to))
+	    msg_info("%s: request from=<%s>: %s is not a user; only its links count", qid.s,
+		     sender.s, sm.from);
+	commands(lv, &sm, &a);
+    }
+    if ((rc = answer_queue(lv, &rq, &sm, &a, &why)) < 0)
+	msg_error("%s: selfservice: %s; the request stays", qid.s, why.s);
+    else if (a.to.len)
+	msg_info("%s: request answered to=<%s>", qid.s, a.to.s);
+    live_release();
+    if (a.changed)
+	kill(getppid(), SIGHUP);		/* the supervisor compiles and reloads */
+    outbox_wake();
+    selfmail_free(&sm);
+    sb_free(&a.text), sb_free(&a.subject), sb_free(&a.to), sb_free(&a.mac);
+    sb_free(&why), sb_free(&msg), sb_free(&sender), sb_free(&qid);
+    return (rc < 0 ? -1 : 0);
+}
+
+static void *selfservice_main(void *arg)
+{
+    struct timespec until;
+
+    (void) arg;
+    for (;;) {
+	while (!stopping && serve_one() == 0)
+	     /* void */ ;
+	pthread_mutex_lock(&lock);
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += SELF_POLL;
+	while (!woken && !stopping)
+	    if (pthread_cond_timedwait(&cond, &lock, &until) != 0)
+		break;
+	woken = 0;
+	pthread_mutex_unlock(&lock);
+	if (stopping)
+	    return (NULL);
+    }
+}
+
+int     selfservice_start(void)
+{
+    return (pthread_create(&thread, NULL, selfservice_main, NULL) == 0 ? 0 : -1);
+}
+
+void    selfservice_stop(void)
+{
+    pthread_mutex_lock(&lock);
+    stopping = 1;
+    pthread_cond_signal(&cond);
+    pthread_mutex_unlock(&lock);
+    pthread_join(thread, NULL);
+}
