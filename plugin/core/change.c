@@ -403,13 +403,16 @@ static int in_users_dir(const char *rules_dir, const USER *u)
 
 /*
  * change_apply - make the change in rules_dir, or refuse it with why and
- * write nothing. rules.d must be free of errors to begin with.
+ * write nothing. rules.d must be free of errors to begin with (with a
+ * user_file hint: the catalog and that file, so that a change costs the
+ * same with ten users or a million notifications).
  */
 int     change_apply(const char *rules_dir, const CHANGE *c, CHANGE_DONE *done, STRBUF *why)
 {
     DIAG   *d = diag_create();
     int     lock = lock_users(rules_dir, why), rc = -1;
-    RULES  *r = lock < 0 ? NULL : rules_load(rules_dir, d);
+    RULES  *r = lock < 0 ? NULL : c->user_file ? rules_load_user(rules_dir, c->user_file, d)
+    : rules_load(rules_dir, d);
     USER   *u;
 
     memset(done, 0, sizeof(*done));

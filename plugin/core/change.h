@@ -32,6 +32,8 @@ typedef struct change {
     COND   *where;			/* --where K=V,...: replaces the condition on K */
     size_t  nwhere;
     STRV    unwhere;			/* --unwhere K */
+    const char *user_file;		/* where the user is, as compiled, or NULL:
+					 * read only that one of rules.d/users/ */
 } CHANGE;
 
 /* What a change did, for the caller to show. */

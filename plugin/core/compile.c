@@ -32,8 +32,9 @@ typedef struct compiler {
     IENTRY *idx;
     size_t  nidx;
     size_t  capidx;
-    STRBUF *packed;			/* packed views, by id - 1 */
+    STRBUF *packed;			/* packed views, by id - base */
     size_t  cappacked;
+    uint32_t base;			/* the first id written */
     uint32_t next_id;
     STRBUF *why;
 } COMPILER;
@@ -99,11 +100,11 @@ static int compile_view(COMPILER *cc, const USER *u, const NOTIF *n)
     v.line = (unsigned) n->line;
     v.nconds = n->nconds;
     v.conds = cp;
-    if (v.id > cc->cappacked) {
+    if (v.id - cc->base >= cc->cappacked) {
 	cc->cappacked = cc->cappacked ? cc->cappacked * 2 : 1024;
 	cc->packed = xrealloc(cc->packed, cc->cappacked * sizeof(STRBUF));
     }
-    packed = &cc->packed[v.id - 1];
+    packed = &cc->packed[v.id - cc->base];
     memset(packed, 0, sizeof(*packed));
     rulesdb_pack_view(packed, &v);
     rc = rulesdb_put_view(cc->rdb, cc->txn, v.id, packed, cc->why);
@@ -181,7 +182,7 @@ static int compile_index(COMPILER *cc)
 
     qsort(cc->idx, cc->nidx, sizeof(IENTRY), ientry_cmp);
     for (i = 0; rc == 0 && i < cc->nidx; i++) {
-	const STRBUF *val = &cc->packed[cc->idx[i].id - 1];
+	const STRBUF *val = &cc->packed[cc->idx[i].id - cc->base];
 
 	rc = rulesdb_put_index(cc->rdb, cc->txn, cc->idx[i].key, cc->idx[i].len,
 			       val->s, val->len, cc->why);
@@ -198,12 +199,12 @@ static void compile_reset(COMPILER *cc)
     free(cc->idx);
     cc->idx = NULL;
     cc->nidx = cc->capidx = 0;
-    for (i = 1; i < cc->next_id; i++)
-	sb_free(&cc->packed[i - 1]);
+    for (i = cc->base; i < cc->next_id; i++)
+	sb_free(&cc->packed[i - cc->base]);
     free(cc->packed);
     cc->packed = NULL;
     cc->cappacked = 0;
-    cc->next_id = 1;
+    cc->base = cc->next_id = 1;
 }
 
 /* compile_once - the whole set in one transaction; an LMDB code on failure */
@@ -230,6 +231,7 @@ static int compile_once(COMPILER *cc, const char *rules_dir, COMPILE_STATS *st)
     meta.evtypes = st->evtypes = cc->r->nevtypes;
     meta.rules_dir = rules_dir;
     meta.digest = cc->r->digest;
+    meta.catalog = cc->r->catalog;
     st->index = cc->nidx;
     st->freqs = cc->r->nfreqs;
     st->profiles = cc->r->nprofiles;
@@ -280,6 +282,7 @@ int     compile_rules(const RULES *rules, const char *rules_dir, const char *sta
     memset(stats, 0, sizeof(*stats));
     cc.r = rules;
     cc.why = why;
+    cc.base = cc.next_id = 1;
     if (rulesdb_open(state_dir, 1, &cc.rdb, why) < 0)
 	return (-1);
     for (tries = compile_same(&cc, stats) ? 8 : 0, rc = 0; tries < 8; tries++) {
@@ -299,4 +302,114 @@ int     compile_rules(const RULES *rules, const char *rules_dir, const char *sta
     compile_reset(&cc);
     rulesdb_close(cc.rdb);
     return (rc ? -1 : 0);
+}
+
+/*
+ * user_once - one user's views replaced in place: the old views and index
+ * entries out, the new ones in under fresh ids, the counts adjusted, all
+ * in one transaction. 1 when the set in service was compiled from another
+ * catalog (or never): only a whole compile will do.
+ */
+static int user_once(COMPILER *cc, const USER *u, COMPILE_STATS *st)
+{
+    RDB_META meta;
+    RDB_USER old;
+    uint32_t gone = 0, first;
+    int     rc;
+
+    if ((rc = rulesdb_update_begin(cc->rdb, &cc->txn, &meta, cc->why)) != 0)
+	return (rc);
+    if (*meta.catalog == 0 || strcmp(meta.catalog, cc->r->catalog) != 0) {
+	mdb_txn_abort(cc->txn);
+	return (1);
+    }
+    if ((rc = rulesdb_get_user(cc->rdb, cc->txn, u->address, &old, cc->why)) == 0
+	&& strcmp(old.file, u->file) != 0) {
+	sb_printf(cc->why, "user '%s' is also defined in %s", u->address, old.file);
+	rc = -1;
+    }
+    if (rc >= 0)
+	rc = rulesdb_del_user(cc->rdb, cc->txn, u->address, &gone, cc->why);
+    if (rc == 0 && (rc = rulesdb_next_view(cc->rdb, cc->txn, &first, cc->why)) == 0) {
+	cc->base = cc->next_id = first;
+	rc = compile_user(cc, u);
+    }
+    if (rc == 0)
+	rc = compile_index(cc);
+    meta.generation = st->generation = meta.generation + 1;
+    meta.compiled = (uint64_t) time(NULL);
+    meta.views = st->views = meta.views - gone + (cc->next_id - cc->base);
+    meta.notifs = st->notifs = meta.notifs - gone + (cc->next_id - cc->base);
+    meta.users = st->users = meta.users + (gone == 0);
+    meta.digest = "";			/* no longer the digest of any rules.d */
+    st->evtypes = meta.evtypes, st->index = cc->nidx;
+    if (rc == 0)
+	rc = rulesdb_put_meta(cc->rdb, cc->txn, &meta, cc->why);
+    if (rc != 0) {
+	mdb_txn_abort(cc->txn);
+	return (rc < 0 ? -1 : rc);
+    }
+    return (rulesdb_commit(cc->rdb, cc->txn, cc->why));
+}
+
+/*
+ * compile_user_rules - one user compiled anew into the set in service:
+ * what a change to one user needs, in time that does not grow with the
+ * other users. rules holds the catalog and that user (rules_load_user),
+ * checked. Returns 0 done, 1 when a whole compile is needed (the catalog
+ * changed since the set in service was compiled), -1 with why.
+ */
+int     compile_user_rules(RULESDB *rdb, const RULES *rules, const char *address,
+			           COMPILE_STATS *stats, STRBUF *why)
+{
+    const USER *u = rules_user(rules, address);
+    COMPILER cc;
+    int     rc, tries;
+
+    memset(stats, 0, sizeof(*stats));
+    if (u == NULL) {
+	sb_printf(why, "no user %s in the rules read", address);
+	return (-1);
+    }
+    memset(&cc, 0, sizeof(cc));
+    cc.r = rules;
+    cc.rdb = rdb;
+    for (tries = 0; tries < 8; tries++) {
+	STRBUF  err = STRBUF_INIT;
+
+	cc.why = &err;
+	compile_reset(&cc);
+	rc = user_once(&cc, u, stats);
+	if (rc == MDB_MAP_FULL && rulesdb_grow(rdb, why) == 0) {
+	    sb_free(&err);
+	    continue;
+	}
+	if (rc < 0 || rc > 1)
+	    sb_puts(why, sb_str(&err));
+	sb_free(&err);
+	break;
+    }
+    compile_reset(&cc);
+    return (rc == 0 || rc == 1 ? rc : -1);
+}
+
+/*
+ * compile_user_file - read the catalog and one user's file from rules_dir,
+ * check them, and compile that user into the set in service (see
+ * compile_user_rules for the return values).
+ */
+int     compile_user_file(RULESDB *rdb, const char *rules_dir, const char *user_file,
+			          const char *address, COMPILE_STATS *stats, STRBUF *why)
+{
+    DIAG   *d = diag_create();
+    RULES  *r = rules_load_user(rules_dir, user_file, d);
+    int     rc = -1;
+
+    if (rules_check(r, d) < 0)
+	sb_printf(why, "%s: %s", rules_dir, diag_first(d));
+    else
+	rc = compile_user_rules(rdb, r, address, stats, why);
+    rules_free(r);
+    diag_free(d);
+    return (rc);
 }

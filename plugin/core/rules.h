@@ -95,9 +95,11 @@ typedef struct rules {
     size_t  nusers;
     STRV    files;			/* every file read, owns file names */
     char    digest[65];			/* SHA-256 of the files, names and texts */
+    char    catalog[65];		/* ... of the files outside users/ */
 } RULES;
 
 RULES  *rules_load(const char *dir, DIAG *diag);
+RULES  *rules_load_user(const char *dir, const char *user_file, DIAG *diag);
 int     rules_check(RULES *rules, DIAG *diag);
 void    rules_free(RULES *rules);
 void    rules_notif_free(NOTIF *n);

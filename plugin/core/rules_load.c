@@ -30,6 +30,9 @@ typedef struct loader {
     DIAG   *d;
     const char *file;			/* the file being read */
     GChecksum *sum;			/* of every file's name and text */
+    GChecksum *catsum;			/* ... of those outside users/ */
+    STRBUF  users;			/* DIR/users, where user files live */
+    const char *only;			/* read just this one of them, or all */
 } LOADER;
 
 /* grow - make room for one more element of an array of structs */
@@ -357,6 +360,22 @@ static void load_root(LOADER *ld, config_setting_t *root)
     load_user(ld, root);
 }
 
+/* under - path is dir or below it */
+static int under(const char *path, const char *dir)
+{
+    size_t  n = strlen(dir);
+
+    return (strncmp(path, dir, n) == 0 && (path[n] == 0 || path[n] == '/'));
+}
+
+/* wanted - with only one user file to read, skip the rest of users/ */
+static int wanted(const LOADER *ld, const char *path, int is_dir)
+{
+    if (ld->only == NULL || !under(path, ld->users.s))
+	return (1);
+    return (is_dir ? under(ld->only, path) : strcmp(path, ld->only) == 0);
+}
+
 static void load_file(LOADER *ld, const char *path)
 {
     STRBUF  text = STRBUF_INIT;
@@ -371,6 +390,10 @@ static void load_file(LOADER *ld, const char *path)
     }
     g_checksum_update(ld->sum, (const guchar *) path, (gssize) strlen(path) + 1);
     g_checksum_update(ld->sum, (const guchar *) sb_str(&text), (gssize) text.len + 1);
+    if (!under(path, ld->users.s)) {
+	g_checksum_update(ld->catsum, (const guchar *) path, (gssize) strlen(path) + 1);
+	g_checksum_update(ld->catsum, (const guchar *) sb_str(&text), (gssize) text.len + 1);
+    }
     config_init(&cf);
     if (config_read_string(&cf, sb_str(&text)) == CONFIG_FALSE)
 	diag_error(ld->d, ld->file, config_error_line(&cf), "syntax error: %s",
@@ -414,13 +437,37 @@ static void load_dir(LOADER *ld, const char *dir, int depth)
 	    diag_error(ld->d, path.s, 0, "cannot stat: %s", strerror(errno));
 	else if (S_ISDIR(st.st_mode) && depth >= RULES_MAX_DEPTH)
 	    diag_error(ld->d, path.s, 0, "directories nested too deep");
-	else if (S_ISDIR(st.st_mode))
-	    load_dir(ld, path.s, depth + 1);
-	else if (S_ISREG(st.st_mode) && is_conf(names.v[i]))
+	else if (S_ISDIR(st.st_mode)) {
+	    if (wanted(ld, path.s, 1))
+		load_dir(ld, path.s, depth + 1);
+	} else if (S_ISREG(st.st_mode) && is_conf(names.v[i]) && wanted(ld, path.s, 0))
 	    load_file(ld, path.s);
 	sb_free(&path);
     }
     strv_free(&names);
+}
+
+/* load - the whole rules directory, or its catalog and one user file */
+static RULES *load(const char *dir, const char *only, DIAG *diag)
+{
+    LOADER  ld;
+
+    memset(&ld, 0, sizeof(ld));
+    ld.r = xcalloc(1, sizeof(RULES));
+    ld.d = diag;
+    ld.sum = g_checksum_new(G_CHECKSUM_SHA256);
+    ld.catsum = g_checksum_new(G_CHECKSUM_SHA256);
+    ld.only = only;
+    sb_printf(&ld.users, "%s/users", dir);
+    load_dir(&ld, dir, 0);
+    snprintf(ld.r->digest, sizeof(ld.r->digest), "%s", g_checksum_get_string(ld.sum));
+    snprintf(ld.r->catalog, sizeof(ld.r->catalog), "%s", g_checksum_get_string(ld.catsum));
+    g_checksum_free(ld.sum);
+    g_checksum_free(ld.catsum);
+    sb_free(&ld.users);
+    if (ld.r->files.len == 0 && diag_errors(diag) == 0)
+	diag_error(diag, dir, 0, "no *.conf files in the rules directory");
+    return (ld.r);
 }
 
 /*
@@ -429,18 +476,18 @@ static void load_dir(LOADER *ld, const char *dir, int depth)
  */
 RULES  *rules_load(const char *dir, DIAG *diag)
 {
-    LOADER  ld;
+    return (load(dir, NULL, diag));
+}
 
-    ld.r = xcalloc(1, sizeof(RULES));
-    ld.d = diag;
-    ld.file = NULL;
-    ld.sum = g_checksum_new(G_CHECKSUM_SHA256);
-    load_dir(&ld, dir, 0);
-    snprintf(ld.r->digest, sizeof(ld.r->digest), "%s", g_checksum_get_string(ld.sum));
-    g_checksum_free(ld.sum);
-    if (ld.r->files.len == 0 && diag_errors(diag) == 0)
-	diag_error(diag, dir, 0, "no *.conf files in the rules directory");
-    return (ld.r);
+/*
+ * rules_load_user - the catalog (every file outside DIR/users/) and one
+ * user's file in DIR/users/: what a change to that user needs, read in
+ * time that does not grow with the other users. Its digest covers only
+ * these files; its catalog digest is the same as a whole load's.
+ */
+RULES  *rules_load_user(const char *dir, const char *user_file, DIAG *diag)
+{
+    return (load(dir, user_file, diag));
 }
 
 /* rules_conds_free - an array of conditions and what they own */

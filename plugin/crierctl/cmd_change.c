@@ -2,18 +2,23 @@
  * cmd_change.c - crierctl create, edit, clone, mute, unmute and delete.
  *
  * Each verb is one change (change.c): it rewrites the user's file in
- * rules.d/users/ or refuses and writes nothing. Then rules.d is compiled
- * and crierd reloaded (unless --no-reload), and the user's list is shown
- * with the notification changed marked.
+ * rules.d/users/ or refuses and writes nothing. Then (unless --no-reload)
+ * that user alone is compiled into the set crierd serves, which crierd
+ * reads from its next message on: nothing else to reload. When the
+ * catalog changed since the last compile, all of rules.d is compiled.
+ * Last, the user's list is shown with the notification changed marked.
  */
 #include "config.h"
 
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "change.h"
+#include "compile.h"
 #include "crierctl.h"
+#include "mem.h"
 
 /* The options and how many arguments each verb takes (USER, or USER NAME). */
 static const struct verb_shape {
@@ -72,13 +77,61 @@ static int change_options(CTL *ctl, const struct verb_shape *sh, int argc, char 
     return (CTL_OK);
 }
 
-/* change_verb - parse, change, compile, reload, show */
+/*
+ * user_file - where the compiled set says the user is, when that is in
+ * this rules.d/users/ (then a change reads only that file of users/)
+ */
+static char *user_file(CTL *ctl, const char *address)
+{
+    STRBUF  why = STRBUF_INIT, users = STRBUF_INIT;
+    RULESDB *rdb;
+    MDB_txn *txn;
+    RDB_USER u;
+    char   *file = NULL;
+
+    sb_printf(&users, "%s/users/", ctl->conf.rules_dir);
+    if (rulesdb_open(ctl->conf.state_dir, 0, &rdb, &why) == 0) {
+	if (rulesdb_read(rdb, &txn, &why) == 0) {
+	    if (rulesdb_get_user(rdb, txn, address, &u, &why) == 0
+		&& strncmp(u.file, users.s, users.len) == 0)
+		file = xstrdup(u.file);
+	    mdb_txn_abort(txn);
+	}
+	rulesdb_close(rdb);
+    }
+    sb_free(&why), sb_free(&users);
+    return (file);
+}
+
+/* compile_user - the changed user into the set in service; all of rules.d if need be */
+static int compile_user(CTL *ctl, const char *address, const char *file)
+{
+    STRBUF  why = STRBUF_INIT;
+    COMPILE_STATS st;
+    RULESDB *rdb;
+    int     rc = -1;
+
+    if (rulesdb_open(ctl->conf.state_dir, 1, &rdb, &why) == 0) {
+	rc = compile_user_file(rdb, ctl->conf.rules_dir, file, address, &st, &why);
+	rulesdb_close(rdb);
+    }
+    if (rc == 0)
+	printf("%s/%s: generation %llu: %s compiled anew (%zu views in all); crierd serves it from "
+	       "its next message\n", ctl->conf.state_dir, RULESDB_FILE,
+	       (unsigned long long) st.generation, address, st.views);
+    sb_free(&why);
+    return (rc == 0 ? CTL_OK : rc == 1 ? ctl_compile(ctl) : ctl_refuse(ctl, "%s; the rules in "
+					     "service are unchanged", why.s));
+}
+
+/* change_verb - parse, change, compile, show */
 static int change_verb(CTL *ctl, int verb, int argc, char **argv)
 {
     const struct verb_shape *sh;
     CHANGE  c;
     CHANGE_DONE done;
     STRBUF  why = STRBUF_INIT;
+    char   *hint = NULL;
     int     rc, reload = 1;
 
     memset(&c, 0, sizeof(c));
@@ -89,6 +142,7 @@ static int change_verb(CTL *ctl, int verb, int argc, char **argv)
 	change_free(&c);
 	return (rc);
     }
+    c.user_file = hint = user_file(ctl, c.user);
     if (change_apply(ctl->conf.rules_dir, &c, &done, &why) < 0) {
 	rc = ctl_refuse(ctl, "%s", why.s);
     } else if (done.unchanged) {
@@ -96,9 +150,9 @@ static int change_verb(CTL *ctl, int verb, int argc, char **argv)
 	       verb == CHANGE_MUTE ? "muted" : "active");
     } else {
 	printf("%s: %s %s\n", done.file, verb == CHANGE_DELETE ? "deleted" : "saved", done.id);
-	if ((rc = ctl_compile(ctl)) == CTL_OK && reload)
-	    rc = ctl_reload(ctl, 1);
-	if (rc == CTL_OK) {
+	if (!reload)
+	    printf("not compiled (--no-reload): the change takes effect at the next compile\n");
+	else if ((rc = compile_user(ctl, c.user, done.file)) == CTL_OK) {
 	    putchar('\n');
 	    rc = ctl_list(ctl, c.user, 0, verb == CHANGE_DELETE ? NULL : done.id);
 	}
@@ -106,6 +160,7 @@ static int change_verb(CTL *ctl, int verb, int argc, char **argv)
     change_done_free(&done);
     change_free(&c);
     sb_free(&why);
+    free(hint);
     return (rc);
 }
 

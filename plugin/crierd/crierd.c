@@ -337,7 +337,7 @@ static int worker(void)
     g_mime_init();
     curl_global_init(CURL_GLOBAL_DEFAULT);
     if (statedb_open(lv->conf.state_dir, &crierd.sdb, &why) < 0
-	|| rulesdb_open(lv->conf.state_dir, 0, &crierd.rdb, &why) < 0) {
+	|| rulesdb_open(lv->conf.state_dir, 1, &crierd.rdb, &why) < 0) {
 	msg_error("worker: %s", why.s);
 	return (1);
     }

@@ -19,9 +19,11 @@
  *   help, list, search TEXT
  *		answered to the registered address of the From: user only
  *
- * Changes go through change.c, as crierctl's do, then a SIGHUP to the
- * supervisor compiles and reloads. Mail that must not be answered (RFC
- * 3834) changes nothing either; mail from strangers gets no answer.
+ * Changes go through change.c, as crierctl's do, and the user is compiled
+ * anew into the set in service at once (compile.c); when only a whole
+ * compile will do, a SIGHUP asks the supervisor for one. Mail that must
+ * not be answered (RFC 3834) changes nothing either; mail from strangers
+ * gets no answer.
  */
 #include "config.h"
 
@@ -32,6 +34,7 @@
 
 #include "change.h"
 #include "clock.h"
+#include "compile.h"
 #include "crierd.h"
 #include "log.h"
 #include "mem.h"
@@ -48,7 +51,7 @@ typedef struct answer {
     STRBUF  subject;
     STRBUF  to;				/* a registered address, or empty: no answer */
     STRBUF  mac;			/* the token used, or empty */
-    int     changed;			/* rules.d/users changed: reload */
+    int     changed;			/* rules.d/users changed, not compiled */
 } ANSWER;
 
 static pthread_t thread;
@@ -147,10 +150,47 @@ static void ask_confirm(const LIVE *lv, ANSWER *a, const char *user, int mute, c
     sb_free(&token);
 }
 
+/* user_file - the user's file as compiled, if in rules.d/users/: a change reads just it */
+static const char *user_file(const LIVE *lv, const char *address, STRBUF *file)
+{
+    STRBUF  why = STRBUF_INIT, users = STRBUF_INIT;
+    MDB_txn *txn;
+    RDB_USER u;
+
+    sb_printf(&users, "%s/users/", lv->conf.rules_dir);
+    if (rulesdb_read(crierd.rdb, &txn, &why) == 0) {
+	if (rulesdb_get_user(crierd.rdb, txn, address, &u, &why) == 0
+	    && strncmp(u.file, users.s, users.len) == 0)
+	    sb_puts(file, u.file);
+	mdb_txn_abort(txn);
+    }
+    sb_free(&why), sb_free(&users);
+    return (file->len ? file->s : NULL);
+}
+
+/* compile_change - the changed user into the set in service, or ask for a whole compile */
+static void compile_change(const LIVE *lv, ANSWER *a, const char *address, const char *file)
+{
+    STRBUF  why = STRBUF_INIT;
+    COMPILE_STATS st;
+    int     rc = compile_user_file(crierd.rdb, lv->conf.rules_dir, file, address, &st, &why);
+
+    if (rc == 0)
+	msg_info("selfservice: rules: %s compiled anew: generation %llu", address,
+		 (unsigned long long) st.generation);
+    else {
+	if (rc < 0)
+	    msg_error("selfservice: rules: %s", why.s);
+	a->changed = 1;				/* a SIGHUP: the supervisor compiles */
+    }
+    sb_free(&why);
+}
+
 /* use_token - carry out a signed token once; the answer tells how it went */
 static void use_token(const LIVE *lv, ANSWER *a, const char *token)
 {
     STRBUF  user = STRBUF_INIT, notif = STRBUF_INIT, why = STRBUF_INIT, undo = STRBUF_INIT;
+    STRBUF  file = STRBUF_INIT;
     CHANGE  c;
     CHANGE_DONE done;
     MDB_txn *txn;
@@ -177,6 +217,7 @@ static void use_token(const LIVE *lv, ANSWER *a, const char *token)
     c.verb = action == TOKEN_MUTE ? CHANGE_MUTE : CHANGE_UNMUTE;
     c.user = user.s;
     c.name = notif.s;
+    c.user_file = user_file(lv, user.s, &file);
     if (change_apply(lv->conf.rules_dir, &c, &done, &why) < 0) {
 	msg_warn("selfservice: %s %s for %s: %s", change_verb_name(c.verb), c.name, c.user, why.s);
 	sb_printf(&a->text, "'%s' could not be %sd; nothing was changed. The postmaster "
@@ -185,7 +226,8 @@ static void use_token(const LIVE *lv, ANSWER *a, const char *token)
     }
     msg_info("selfservice: %s %s for %s%s", change_verb_name(c.verb), c.name, c.user,
 	     done.unchanged ? " (already so)" : "");
-    a->changed |= !done.unchanged;
+    if (!done.unchanged)
+	compile_change(lv, a, c.user, done.file);
     sb_puts(&a->mac, strrchr(token, '.') + 1);
     token_make(&lv->key, action == TOKEN_MUTE ? TOKEN_UNMUTE : TOKEN_MUTE, user.s, notif.s,
 	       clock_now(), &undo);
@@ -195,7 +237,7 @@ static void use_token(const LIVE *lv, ANSWER *a, const char *token)
     sb_printf(&a->subject, "confirm %s", undo.s);
     change_done_free(&done);
   out:
-    sb_free(&user), sb_free(&notif), sb_free(&why), sb_free(&undo);
+    sb_free(&user), sb_free(&notif), sb_free(&why), sb_free(&undo), sb_free(&file);
 }
 
 /* commands - every command of the mail, into the answer */

@@ -12,6 +12,7 @@
 #include "rulesdb.h"
 #include "store.h"
 #include "strutil.h"
+#include "strv.h"
 
 enum { DB_META, DB_FREQS, DB_CATALOG, DB_USERS, DB_VIEWS, DB_INDEX, DB_COUNT };
 
@@ -27,6 +28,7 @@ static const STORE_TABLE rdb_tables[DB_COUNT] = {
 struct rulesdb {
     STORE  *st;
     MDB_dbi dbi[DB_COUNT];
+    unsigned append;			/* MDB_APPEND in a whole compile, else 0 */
 };
 
 int     rulesdb_open(const char *state_dir, int writable, RULESDB **out, STRBUF *why)
@@ -91,11 +93,105 @@ int     rulesdb_write_begin(RULESDB *rdb, MDB_txn **txn, uint64_t *generation, S
 	return (-1);
     }
     *generation = old.generation;
+    rdb->append = MDB_APPEND;		/* everything is written in key order */
     for (i = 0; i < DB_COUNT; i++)
 	if ((rc = mdb_drop(*txn, rdb->dbi[i], 0)) != 0) {
 	    mdb_txn_abort(*txn);
 	    return (store_fail(rdb->st, rc, "cannot empty the rules", why));
 	}
+    return (0);
+}
+
+/*
+ * rulesdb_update_begin - a write transaction that changes the set in
+ * place (one user's views), with the meta of the set in service; 1 (and
+ * no transaction) when nothing was compiled yet
+ */
+int     rulesdb_update_begin(RULESDB *rdb, MDB_txn **txn, RDB_META *meta, STRBUF *why)
+{
+    int     rc;
+
+    if (store_begin(rdb->st, 0, txn, why) < 0)
+	return (-1);
+    rdb->append = 0;
+    if ((rc = rulesdb_get_meta(rdb, *txn, meta, why)) != 0)
+	mdb_txn_abort(*txn);
+    return (rc);
+}
+
+/* rulesdb_del - one record of a table; an absent one is no error */
+static int rdb_del(RULESDB *rdb, MDB_txn *txn, int db, const void *key, size_t klen,
+		           STRBUF *why)
+{
+    MDB_val k = {klen, (void *) key};
+    int     rc = mdb_del(txn, rdb->dbi[db], &k, NULL);
+
+    return (rc == 0 || rc == MDB_NOTFOUND ? 0 : store_fail(rdb->st, rc, rdb_tables[db].name, why));
+}
+
+/*
+ * rulesdb_del_user - a user, its views and their index entries. What LMDB
+ * returns is valid only until the next change in the transaction, so the
+ * partners and each view's event type are copied before anything goes.
+ */
+int     rulesdb_del_user(RULESDB *rdb, MDB_txn *txn, const char *address, uint32_t *views,
+			         STRBUF *why)
+{
+    STRBUF  key = STRBUF_INIT, event = STRBUF_INIT;
+    STRV    partners = STRV_INIT;
+    RDB_USER u;
+    RDB_VIEW v;
+    uint32_t i, first, count;
+    size_t  p;
+    int     rc = rulesdb_get_user(rdb, txn, address, &u, why);
+    char   *lower = str_lower(xstrdup(address));
+
+    *views = 0;
+    if (rc != 0) {
+	free(lower);
+	return (rc < 0 ? -1 : 0);
+    }
+    first = u.first, count = u.count;
+    for (p = 0; p < u.npartners; p++)
+	strv_add(&partners, unpack_str(&u.partbuf));
+    for (i = 0, rc = 0; rc == 0 && i < count; i++) {
+	uint32_t id = first + i;
+
+	if ((rc = rulesdb_get_view(rdb, txn, id, &v, why)) != 0) {
+	    rc = rc > 0 ? 0 : -1;
+	    continue;
+	}
+	sb_reset(&event);
+	sb_puts(&event, v.event);
+	for (p = 0; rc == 0 && p < partners.len; p++) {
+	    rulesdb_index_key(&key, event.s, partners.v[p], id);
+	    rc = rdb_del(rdb, txn, DB_INDEX, key.s, key.len, why);
+	}
+	if (rc == 0 && (rc = rdb_del(rdb, txn, DB_VIEWS, &id, sizeof(id), why)) == 0)
+	    (*views)++;
+    }
+    if (rc == 0)
+	rc = rdb_del(rdb, txn, DB_USERS, lower, strlen(lower), why);
+    free(lower);
+    strv_free(&partners);
+    sb_free(&key), sb_free(&event);
+    return (rc ? -1 : 0);
+}
+
+/* rulesdb_next_view - the id after the last view */
+int     rulesdb_next_view(RULESDB *rdb, MDB_txn *txn, uint32_t *id, STRBUF *why)
+{
+    MDB_cursor *c;
+    MDB_val k, v;
+    int     rc;
+
+    if ((rc = mdb_cursor_open(txn, rdb->dbi[DB_VIEWS], &c)) != 0)
+	return (store_fail(rdb->st, rc, "views", why));
+    rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+    mdb_cursor_close(c);
+    if (rc != 0 && rc != MDB_NOTFOUND)
+	return (store_fail(rdb->st, rc, "views", why));
+    *id = rc == 0 ? *(uint32_t *) k.mv_data + 1 : 1;
     return (0);
 }
 
@@ -230,7 +326,7 @@ int     rulesdb_put_user(RULESDB *rdb, MDB_txn *txn, const RDB_USER *user, STRBU
     pack_u64(&v, user->first);
     pack_u64(&v, user->count);
     pack_strs(&v, user->partners, user->npartners);
-    rc = rdb_put(rdb, txn, DB_USERS, key, strlen(key), &v, MDB_APPEND, why);
+    rc = rdb_put(rdb, txn, DB_USERS, key, strlen(key), &v, rdb->append, why);
     free(key);
     sb_free(&v);
     return (rc);
@@ -278,7 +374,7 @@ void    rulesdb_pack_view(STRBUF *v, const RDB_VIEW *view)
 int     rulesdb_put_view(RULESDB *rdb, MDB_txn *txn, uint32_t id, const STRBUF *packed,
 			         STRBUF *why)
 {
-    return (rdb_put(rdb, txn, DB_VIEWS, &id, sizeof(id), packed, MDB_APPEND, why));
+    return (rdb_put(rdb, txn, DB_VIEWS, &id, sizeof(id), packed, rdb->append, why));
 }
 
 static int rdb_view_decode(uint32_t id, UNPACK *u, RDB_VIEW *view)
@@ -354,7 +450,7 @@ int     rulesdb_put_index(RULESDB *rdb, MDB_txn *txn, const char *key, size_t ke
 			          const char *packed, size_t packedlen, STRBUF *why)
 {
     return (store_put(rdb->st, txn, rdb->dbi[DB_INDEX], "index", key, keylen, packed,
-		      packedlen, MDB_APPEND, why));
+		      packedlen, rdb->append, why));
 }
 
 int     rulesdb_put_meta(RULESDB *rdb, MDB_txn *txn, const RDB_META *m, STRBUF *why)
@@ -370,6 +466,7 @@ int     rulesdb_put_meta(RULESDB *rdb, MDB_txn *txn, const RDB_META *m, STRBUF *
     pack_u64(&v, m->evtypes);
     pack_str(&v, m->rules_dir ? m->rules_dir : "");
     pack_str(&v, m->digest ? m->digest : "");
+    pack_str(&v, m->catalog ? m->catalog : "");
     rc = rdb_put(rdb, txn, DB_META, "meta", 4, &v, 0, why);
     sb_free(&v);
     return (rc);
@@ -392,6 +489,7 @@ int     rulesdb_get_meta(RULESDB *rdb, MDB_txn *txn, RDB_META *m, STRBUF *why)
     m->evtypes = unpack_u64(&u);
     m->rules_dir = unpack_str(&u);
     m->digest = u.p < u.end ? unpack_str(&u) : "";	/* older sets have none */
+    m->catalog = u.p < u.end ? unpack_str(&u) : "";
     return (u.bad ? rdb_damaged(rdb, "meta", why) : 0);
 }
 

@@ -90,7 +90,9 @@ typedef struct rdb_meta {
     uint64_t users;
     uint64_t evtypes;
     const char *rules_dir;
-    const char *digest;			/* of the rules.d it came from */
+    const char *digest;			/* of the rules.d it came from; "" after
+					 * a change in place */
+    const char *catalog;		/* of its files outside users/ */
 } RDB_META;
 
 typedef struct rulesdb RULESDB;
@@ -112,6 +114,10 @@ int     rulesdb_put_index(RULESDB *, MDB_txn *, const char *key, size_t keylen,
 			          const char *packed, size_t packedlen, STRBUF *why);
 int     rulesdb_put_meta(RULESDB *, MDB_txn *, const RDB_META *, STRBUF *why);
 int     rulesdb_commit(RULESDB *, MDB_txn *, STRBUF *why);
+int     rulesdb_update_begin(RULESDB *, MDB_txn **txn, RDB_META *meta, STRBUF *why);
+int     rulesdb_del_user(RULESDB *, MDB_txn *, const char *address, uint32_t *views,
+			         STRBUF *why);
+int     rulesdb_next_view(RULESDB *, MDB_txn *, uint32_t *id, STRBUF *why);
 int     rulesdb_grow(RULESDB *, STRBUF *why);
 
 void    rulesdb_index_key(STRBUF *key, const char *event, const char *partner,

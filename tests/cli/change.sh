@@ -18,8 +18,9 @@ snapshot() { (cd "$R" && find . -type f | sort | xargs sha256sum) >"$1"; }
 
 # create: the user's file alone changes, and the list marks the new one
 snapshot "$T/before"
-expect_exit 0 ctl create $ANA --event qc_failed --where severity=Critical --frequency immediately --no-reload
+expect_exit 0 ctl create $ANA --event qc_failed --where severity=Critical --frequency immediately
 expect_in "$T/out" "users/ana.conf: saved qc_failed_critical_immediately"
+expect_in "$T/out" "generation 1: 4 frequencies"   # nothing compiled before: all of rules.d
 expect_in "$T/out" "* [custom ] qc_failed_critical_immediately  qc_failed  immediately  where severity = Critical"
 snapshot "$T/after"
 diff "$T/before" "$T/after" | grep '^[<>]' | grep -v ' ./users/ana.conf$' && fail "files other than ana.conf changed"
@@ -104,10 +105,19 @@ expect_exit 0 ctl unmute $ANA content_partner/qc_failures --no-reload
 expect_exit 0 ctl unmute $ANA all_qc --no-reload
 grep -q 'muted' "$ANAF" && fail "unmute left a mute: $(grep muted "$ANAF")"
 
-# without --no-reload, crierctl reloads crierd (here: says it is not running)
+# without --no-reload, the user alone is compiled into the set in service
+expect_exit 0 ctl compile
 expect_exit 0 ctl mute $ANA content_partner/due_dates
-expect_in "$T/out" "crierd is not running (no "
-expect_exit 0 ctl unmute $ANA content_partner/due_dates --no-reload
+expect_in "$T/out" "ana@juicepost.example compiled anew (61 views in all); crierd serves it"
+expect_in "$T/out" "* [default] content_partner/due_dates  due_date_changed  immediately  where direction = Earlier  (muted)"
+"$CRIERCTL" -s "$S" explain --json "$EVENTS/redelivery-juice.eml" >"$T/incremental"
+expect_exit 0 ctl unmute $ANA content_partner/due_dates
+expect_exit 0 ctl mute $ANA content_partner/due_dates --no-reload
+expect_in "$T/out" "not compiled (--no-reload)"
+expect_exit 0 ctl compile          # all of rules.d: the same answers as the change in place
+"$CRIERCTL" -s "$S" explain --json "$EVENTS/redelivery-juice.eml" >"$T/whole"
+expect_same "$T/whole" "$T/incremental"
+expect_exit 0 ctl unmute $ANA content_partner/due_dates
 
 # delete: customs go; after deleting what was added, the file is as created
 expect_exit 0 ctl delete $ANA all_qc --no-reload
