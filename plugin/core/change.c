@@ -184,11 +184,17 @@ static void derive_name(USER *u, const NOTIF *n, STRBUF *out)
     for (i = 0; i < n->nconds; i++)
 	sb_printf(&base, "_%s", n->conds[i].values.len ? n->conds[i].values.v[0] : "");
     sb_printf(&base, "_%s", n->frequency);
-    for (i = 0; i < base.len; i++)
-	if (strchr("abcdefghijklmnopqrstuvwxyz0123456789", base.s[i] | 0x20) == NULL
-	    || base.s[i] == 0)
-	    base.s[i] = '_';
     str_lower(base.s);
+    for (i = 0, len = 0; i < base.len; i++) {
+	int     ch = base.s[i];
+
+	if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9')))
+	    ch = '_';
+	if (ch != '_' || len == 0 || base.s[len - 1] != '_')
+	    base.s[len++] = (char) ch;	/* runs of _ become one */
+    }
+    base.len = len;
+    base.s[len] = 0;
     len = base.len > NAME_MAX_LEN - 4 ? NAME_MAX_LEN - 4 : base.len;
     for (k = 1; k == 1 || find_custom(u, out->s); k++) {
 	sb_reset(out);
@@ -250,6 +256,7 @@ static int set_muted(const RULES *r, USER *u, const char *name, int on, int *unc
 		             STRBUF *why)
 {
     NOTIF  *n = find_custom(u, name);
+    const NOTIF *def;
     int     at;
 
     if (n) {
@@ -257,10 +264,19 @@ static int set_muted(const RULES *r, USER *u, const char *name, int on, int *unc
 	n->muted = on;
 	return (0);
     }
-    if (own_default(r, u, name) == NULL) {
+    if ((def = own_default(r, u, name)) == NULL) {
 	sb_printf(why, "%s has no notification '%s' (crierctl list %s)", u->address, name,
 		  u->address);
 	return (-1);
+    }
+    if (def->muted) {			/* muted = true in the profile */
+	if (!on) {
+	    sb_printf(why, "'%s' is muted in the definition of profile %s, for everyone: it "
+		      "cannot be unmuted for one user; clone it instead", name, u->profile);
+	    return (-1);
+	}
+	*unchanged = 1;
+	return (0);
     }
     at = strv_find_case(&u->muted, name);
     *unchanged = (at >= 0) == on;

@@ -105,7 +105,7 @@ void    out_view_text(const RDB_VIEW *v, int with_user)
     printf("[%s] %s  %s  %s  where %s", v->kind == 'd' ? "default" : "custom ", v->notif,
 	   v->event, v->frequency, sb_str(&where));
     sb_free(&where);
-    if (v->muted != RDB_ACTIVE)
-	printf("  (%s)", out_muted(v->muted));
+    if (v->muted != RDB_ACTIVE)		/* a custom's definition is the user's own */
+	printf("  (%s)", v->kind == 'c' ? "muted" : out_muted(v->muted));
     putchar('\n');
 }

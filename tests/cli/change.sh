@@ -119,8 +119,17 @@ expect_exit 0 ctl compile          # all of rules.d: the same answers as the cha
 expect_same "$T/whole" "$T/incremental"
 expect_exit 0 ctl unmute $ANA content_partner/due_dates
 
+# a default its profile mutes for everyone: muted already, never unmuted
+expect_exit 0 ctl mute $ANA content_partner/delivered_weekly --no-reload
+expect_in "$T/out" "is already muted; nothing changed"
+expect_exit 1 ctl unmute $ANA content_partner/delivered_weekly --no-reload
+expect_in "$T/err" "is muted in the definition of profile content_partner, for everyone"
+expect_exit 0 ctl create $ANA --event qc_failed --where language=Français+ --frequency daily --no-reload
+expect_in "$T/out" "saved qc_failed_fran_ais_daily"
+
 # delete: customs go; after deleting what was added, the file is as created
 expect_exit 0 ctl delete $ANA all_qc --no-reload
+expect_exit 0 ctl delete $ANA qc_failed_fran_ais_daily --no-reload
 expect_exit 0 ctl delete $ANA crit_video --no-reload
 expect_in "$T/out" "deleted crit_video"
 cmp -s "$ANAF" "$T/created" || { diff "$T/created" "$ANAF" >&2; fail "delete did not undo create"; }
