@@ -268,11 +268,18 @@ static int write_pid(const char *path, const IDENT *id, STRBUF *why)
 static int readable_as_user(STRBUF *why)
 {
     LIVE   *lv = live_load(crierd.conf_file, 0, why);
+    STRBUF  users = STRBUF_INIT;
 
     if (lv == NULL) {
 	sb_printf(why, " (as the service user, uid %ld: check owners and modes)", (long) getuid());
 	return (-1);
     }
+    sb_printf(&users, "%s/users", lv->conf.rules_dir);
+    if (access(users.s, W_OK) < 0)		/* self-service writes users' files there */
+	msg_warn("%s: not writable by the service user (uid %ld): mail self-service cannot "
+		 "change settings (chown -R %s %s)", users.s, (long) getuid(), lv->conf.user,
+		 users.s);
+    sb_free(&users);
     live_free(lv);
     return (0);
 }
