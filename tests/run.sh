@@ -82,8 +82,8 @@ else
     echo "FAIL: distcheck"; failed=$((failed + 1))
 fi
 
-step "fuzz the event parsers and the policy request reader, ${CRIER_FUZZ_SECONDS:-15} s each (libFuzzer)"
-if bash tests/fuzz/run.sh "${CRIER_FUZZ_SECONDS:-15}"; then
+step "fuzz the event, request-mail and policy parsers, ${CRIER_FUZZ_SECONDS:-10} s each (libFuzzer)"
+if bash tests/fuzz/run.sh "${CRIER_FUZZ_SECONDS:-10}"; then
     echo "PASS: fuzz"; passed=$((passed + 1))
 else
     echo "FAIL: fuzz"; failed=$((failed + 1))

@@ -1,8 +1,8 @@
 #!/bin/bash
 # tests/fuzz/run.sh SECONDS - build the libFuzzer targets with clang (the
-# event parsers, the policy request reader) and run each on a copy of its
-# corpus (tests/fuzz/corpus-NAME) for SECONDS (default 20). Exit 0 when
-# nothing crashed. Needs clang and libclang-rt-14-dev (tests/run.sh installs them).
+# event parsers, mail to the request address, the policy request reader)
+# and run each on a copy of its corpus (tests/fuzz/corpus-NAME) for
+# SECONDS (default 20). Exit 0 when nothing crashed. Needs clang and libclang-rt-14-dev (tests/run.sh installs them).
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 secs=${1:-20}
@@ -26,5 +26,6 @@ fuzz() {
     echo "fuzz_$name: $(grep -E '^#[0-9]+.*DONE' "$work/log-$name" || tail -1 "$work/log-$name")"
 }
 fuzz event plugin/core/event.c plugin/core/event_mail.c plugin/core/mail.c
+fuzz selfmail plugin/core/selfmail.c plugin/core/mail.c
 fuzz policy plugin/core/policy_request.c plugin/core/policy.c plugin/core/throttle.c \
     plugin/core/conf.c plugin/core/schedule.c
