@@ -1,0 +1,46 @@
+#!/bin/bash
+# hooks.sh - the operators' git workflow with contrib/hooks: pre-commit
+# refuses a rules.d that does not pass crierctl check and lets a good one
+# through; on the mail host, post-merge puts a pulled change into service
+# (check, compile, reload).
+. "${srcdir:-.}/tests/cli/lib.sh"
+export GIT_AUTHOR_NAME=ops GIT_AUTHOR_EMAIL=ops@studio.example
+export GIT_COMMITTER_NAME=ops GIT_COMMITTER_EMAIL=ops@studio.example
+export CRIERCTL
+ANA=ana@juicepost.example
+
+# The operators' repository, with the pre-commit hook.
+git init -q "$T/ops" && cp -r "$RULES" "$T/ops/rules.d" && chmod -R u+w "$T/ops/rules.d"
+cp "$srcdir/contrib/hooks/pre-commit" "$T/ops/.git/hooks/pre-commit"
+(cd "$T/ops" && git add rules.d && git commit -qm "rules.d as shipped") || fail "first commit"
+
+sed -i 's/profile = "content_partner";/profile = "no_such_profile";/' "$T/ops/rules.d/users/ana.conf"
+(cd "$T/ops" && git add rules.d && git commit -qm broken) 2>"$T/err" && fail "a broken rules.d was committed"
+expect_in "$T/err" "unknown profile 'no_such_profile'"
+expect_in "$T/err" "pre-commit: rules.d does not pass crierctl check; commit refused"
+(cd "$T/ops" && git reset -q --hard) || fail "reset"
+
+# The mail host: a clone whose rules.d crierd reads, with post-merge.
+git clone -q "$T/ops" "$T/host" || fail "clone"
+cp "$srcdir/contrib/hooks/post-merge" "$T/host/.git/hooks/post-merge"
+sleep 300 & fake=$!; disown $fake                   # stands in for crierd: dies of the SIGHUP
+echo $fake >"$T/crierd.pid"
+printf 'pid_file = "%s";\nrules_dir = "%s";\nstate_dir = "%s";\n' \
+    "$T/crierd.pid" "$T/host/rules.d" "$T/state" >"$T/crier.conf"
+"$CRIERCTL" -c "$T/crier.conf" compile >/dev/null || fail "first compile"
+
+# A change reviewed in git: made with crierctl, committed, pulled, in service.
+"$CRIERCTL" -r "$T/ops/rules.d" -s "$T/ops-state" create $ANA --event qc_failed \
+    --where severity=Critical --frequency daily --name crit_daily --no-reload >/dev/null \
+    || fail "crierctl create"
+(cd "$T/ops" && git diff) >"$T/diff"
+expect_in "$T/diff" "+  crit_daily = {"
+[ "$(grep -c '^[-+] ' "$T/diff")" -le 16 ] || fail "a one-notification change is a large diff"
+(cd "$T/ops" && git commit -qam "Ana: critical QC failures daily") || fail "a good change was refused"
+(cd "$T/host" && CRIER_CONF="$T/crier.conf" git pull -q) >"$T/out" 2>&1 || fail "pull: $(cat "$T/out")"
+expect_in "$T/out" "post-merge: rules.d changed: rules.d/users/ana.conf"
+"$CRIERCTL" -c "$T/crier.conf" list $ANA >"$T/list" || fail "list"
+expect_in "$T/list" "crit_daily  qc_failed  daily  where severity = Critical"
+for _ in $(seq 50); do kill -0 $fake 2>/dev/null || break; sleep 0.1; done
+kill -0 $fake 2>/dev/null && { kill $fake; fail "post-merge did not signal crierd"; }
+finish
