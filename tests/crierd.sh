@@ -17,6 +17,7 @@ crierd_setup() {
     chmod 755 "$CD_DIR"
     chmod a+x "$(dirname "$CD_DIR")"      # the service user must reach it
     cp -r "$srcdir/rules.d" "$CD_DIR/rules.d"
+    chmod -R u+w "$CD_DIR/rules.d"          # a distcheck source tree is read-only
     head -c 32 /dev/urandom >"$CD_DIR/key"
     chmod 600 "$CD_DIR/key"
     CD_USER=$(id -un)

@@ -67,11 +67,15 @@ void    change_free(CHANGE *c)
     strv_free(&c->unwhere);
 }
 
+/* change_done_free - what the change returned, and its lock */
 void    change_done_free(CHANGE_DONE *done)
 {
     free(done->id);
     free(done->file);
+    if (done->lock >= 0)
+	close(done->lock);
     memset(done, 0, sizeof(*done));
+    done->lock = -1;
 }
 
 static NOTIF *find_custom(USER *u, const char *name)
@@ -375,15 +379,23 @@ static void diag_text(DIAG *d, STRBUF *why)
     free(buf);
 }
 
-/* lock_users - serialize changes: an exclusive lock on rules.d/users/ itself */
-static int lock_users(const char *rules_dir, STRBUF *why)
+/*
+ * change_lock - a lock on rules.d/users/ itself: exclusive for a change
+ * (from its read of the files to the commit of its compile), shared for a
+ * whole compile (from its read to its commit), so that no compile serves
+ * files older than one already in service. Returns the descriptor to
+ * close, -1 with why, or -2 when there is no users/ directory to lock.
+ */
+int     change_lock(const char *rules_dir, int exclusive, STRBUF *why)
 {
     STRBUF  dir = STRBUF_INIT;
     int     fd;
 
     sb_printf(&dir, "%s/users", rules_dir);
     fd = open(dir.s, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0 || flock(fd, LOCK_EX) < 0) {
+    if (fd < 0 && errno == ENOENT)
+	fd = -2;
+    else if (fd < 0 || flock(fd, exclusive ? LOCK_EX : LOCK_SH) < 0) {
 	sb_printf(why, "cannot lock %s: %s", dir.s, strerror(errno));
 	if (fd >= 0)
 	    close(fd);
@@ -419,21 +431,27 @@ static int in_users_dir(const char *rules_dir, const USER *u)
 
 /*
  * change_apply - make the change in rules_dir, or refuse it with why and
- * write nothing. rules.d must be free of errors to begin with (with a
+ * write nothing. On success the lock on rules.d/users/ stays in
+ * done->lock until change_done_free(), so that the caller compiles what
+ * it wrote before any other change or compile reads the files. rules.d must be free of errors to begin with (with a
  * user_file hint: the catalog and that file, so that a change costs the
  * same with ten users or a million notifications).
  */
 int     change_apply(const char *rules_dir, const CHANGE *c, CHANGE_DONE *done, STRBUF *why)
 {
     DIAG   *d = diag_create();
-    int     lock = lock_users(rules_dir, why), rc = -1;
+    int     lock = change_lock(rules_dir, 1, why), rc = -1;
     RULES  *r = lock < 0 ? NULL : c->user_file ? rules_load_user(rules_dir, c->user_file, d)
     : rules_load(rules_dir, d);
     USER   *u;
 
     memset(done, 0, sizeof(*done));
-    if (r == NULL)
+    done->lock = -1;
+    if (r == NULL) {
+	if (lock == -2)
+	    sb_printf(why, "%s has no users/ directory", rules_dir);
 	goto out;
+    }
     if (rules_check(r, d) < 0) {
 	sb_printf(why, "%s has errors; fix them first (crierctl check):\n", rules_dir);
 	diag_text(d, why);
@@ -455,6 +473,8 @@ int     change_apply(const char *rules_dir, const CHANGE *c, CHANGE_DONE *done, 
   out:
     if (rc < 0)
 	change_done_free(done);
+    else
+	done->lock = lock, lock = -1;	/* held until the caller's compile is done */
     rules_free(r);
     diag_free(d);
     if (lock >= 0)

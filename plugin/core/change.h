@@ -6,7 +6,9 @@
  * through change_apply(): read rules.d, change the user in memory, check
  * the whole set as "crierctl check" would, and only then rewrite the
  * user's own file in rules.d/users/ (userfile.c), atomically and in a
- * canonical layout. Changes are serialized by a lock on rules.d/users/.
+ * canonical layout. Changes are serialized by a lock on rules.d/users/,
+ * held until the caller has compiled the change; whole compiles take it
+ * shared (change_lock).
  */
 #ifndef CRIER_CHANGE_H
 #define CRIER_CHANGE_H
@@ -41,6 +43,7 @@ typedef struct change_done {
     char   *id;				/* the notification saved, muted, ... */
     char   *file;			/* the user's file */
     int     unchanged;			/* already so: nothing written */
+    int     lock;			/* rules.d/users/ locked until freed, or -1 */
 } CHANGE_DONE;
 
 const char *change_verb_name(int verb);
@@ -48,6 +51,7 @@ int     change_where_arg(CHANGE *c, const char *arg, STRBUF *why);
 void    change_free(CHANGE *c);
 int     change_apply(const char *rules_dir, const CHANGE *c, CHANGE_DONE *done, STRBUF *why);
 void    change_done_free(CHANGE_DONE *done);
+int     change_lock(const char *rules_dir, int exclusive, STRBUF *why);
 
 /* userfile.c */
 void    userfile_format(const USER *u, const char *header, STRBUF *out);

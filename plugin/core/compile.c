@@ -314,8 +314,9 @@ static int user_once(COMPILER *cc, const USER *u, COMPILE_STATS *st)
 {
     RDB_META meta;
     RDB_USER old;
-    uint32_t gone = 0, first;
-    int     rc;
+    uint32_t gone = 0, first, old_customs = 0;
+    char   *keep_dir, *keep_cat;
+    int     rc, existed;
 
     if ((rc = rulesdb_update_begin(cc->rdb, &cc->txn, &meta, cc->why)) != 0)
 	return (rc);
@@ -323,11 +324,18 @@ static int user_once(COMPILER *cc, const USER *u, COMPILE_STATS *st)
 	mdb_txn_abort(cc->txn);
 	return (1);
     }
-    if ((rc = rulesdb_get_user(cc->rdb, cc->txn, u->address, &old, cc->why)) == 0
-	&& strcmp(old.file, u->file) != 0) {
-	sb_printf(cc->why, "user '%s' is also defined in %s", u->address, old.file);
-	rc = -1;
+    meta.rules_dir = keep_dir = xstrdup(meta.rules_dir);	/* LMDB's copies move */
+    meta.catalog = keep_cat = xstrdup(meta.catalog);	/* ... at the first write */
+    if ((rc = rulesdb_get_user(cc->rdb, cc->txn, u->address, &old, cc->why)) == 0) {
+	const PROFILE *p = rules_profile(cc->r, old.profile);
+
+	old_customs = old.count - (p ? (uint32_t) p->ndefaults : 0);
+	if (strcmp(old.file, u->file) != 0) {
+	    sb_printf(cc->why, "user '%s' is also defined in %s", u->address, old.file);
+	    rc = -1;
+	}
     }
+    existed = rc == 0;
     if (rc >= 0)
 	rc = rulesdb_del_user(cc->rdb, cc->txn, u->address, &gone, cc->why);
     if (rc == 0 && (rc = rulesdb_next_view(cc->rdb, cc->txn, &first, cc->why)) == 0) {
@@ -339,12 +347,13 @@ static int user_once(COMPILER *cc, const USER *u, COMPILE_STATS *st)
     meta.generation = st->generation = meta.generation + 1;
     meta.compiled = (uint64_t) time(NULL);
     meta.views = st->views = meta.views - gone + (cc->next_id - cc->base);
-    meta.notifs = st->notifs = meta.notifs - gone + (cc->next_id - cc->base);
-    meta.users = st->users = meta.users + (gone == 0);
+    meta.notifs = st->notifs = meta.notifs - old_customs + u->ncustom;
+    meta.users = st->users = meta.users + !existed;
     meta.digest = "";			/* no longer the digest of any rules.d */
     st->evtypes = meta.evtypes, st->index = cc->nidx;
     if (rc == 0)
 	rc = rulesdb_put_meta(cc->rdb, cc->txn, &meta, cc->why);
+    free(keep_dir), free(keep_cat);
     if (rc != 0) {
 	mdb_txn_abort(cc->txn);
 	return (rc < 0 ? -1 : rc);

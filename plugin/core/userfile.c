@@ -188,11 +188,11 @@ int     userfile_write(const char *path, const STRBUF *text, STRBUF *why)
     STRBUF  tmp = STRBUF_INIT;
     struct stat st;
     mode_t  mode = stat(path, &st) == 0 ? (st.st_mode & 0777) : 0644;
-    char   *copy = xstrdup(path);
+    char   *dcopy = xstrdup(path), *bcopy = xstrdup(path);
     int     fd, ok;
 
-    sb_printf(&tmp, "%s/.%s.XXXXXX", dirname(copy), basename(strcpy(copy, path)));
-    free(copy);
+    sb_printf(&tmp, "%s/.%s.XXXXXX", dirname(dcopy), basename(bcopy));
+    free(dcopy), free(bcopy);
     if ((fd = mkstemp(tmp.s)) < 0) {
 	sb_printf(why, "cannot create a file next to %s: %s", path, strerror(errno));
 	sb_free(&tmp);

@@ -119,9 +119,14 @@ static int compile_user(CTL *ctl, const char *address, const char *file)
 	printf("%s/%s: generation %llu: %s compiled anew (%zu views in all); crierd serves it from "
 	       "its next message\n", ctl->conf.state_dir, RULESDB_FILE,
 	       (unsigned long long) st.generation, address, st.views);
+    if (rc == 0)
+	rc = CTL_OK;
+    else if (rc == 1)
+	rc = ctl_compile(ctl, 0);		/* the change holds the lock */
+    else
+	rc = ctl_refuse(ctl, "%s; the rules in service are unchanged", sb_str(&why));
     sb_free(&why);
-    return (rc == 0 ? CTL_OK : rc == 1 ? ctl_compile(ctl) : ctl_refuse(ctl, "%s; the rules in "
-					     "service are unchanged", why.s));
+    return (rc);
 }
 
 /* change_verb - parse, change, compile, show */

@@ -9,7 +9,9 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "change.h"
 #include "compile.h"
 #include "crierctl.h"
 #include "rules.h"
@@ -61,16 +63,28 @@ int     cmd_check(CTL *ctl, int argc, char **argv)
     return (CTL_OK);
 }
 
-/* ctl_compile - check and compile rules.d, and say what came of it */
-int     ctl_compile(CTL *ctl)
+/*
+ * ctl_compile - check and compile rules.d, and say what came of it; with
+ * lock, under a shared lock on rules.d/users/ (see change_lock), unless
+ * the caller holds it already
+ */
+int     ctl_compile(CTL *ctl, int lock)
 {
     COMPILE_STATS st;
     STRBUF  why = STRBUF_INIT;
     RULES  *r;
-    int     rc = CTL_OK;
+    int     rc = CTL_OK, fd = lock ? change_lock(ctl->conf.rules_dir, 0, &why) : -2;
 
-    if ((r = load_checked(ctl)) == NULL)
+    if (fd == -1) {
+	rc = ctl_refuse(ctl, "%s", why.s);
+	sb_free(&why);
+	return (rc);
+    }
+    if ((r = load_checked(ctl)) == NULL) {
+	if (fd >= 0)
+	    close(fd);
 	return (ctl_refuse(ctl, "nothing compiled; the rules in service are unchanged"));
+    }
     if (compile_rules(r, ctl->conf.rules_dir, ctl->conf.state_dir, &st, &why) < 0)
 	rc = ctl_refuse(ctl, "%s; the rules in service are unchanged", sb_str(&why));
     else if (st.unchanged)
@@ -82,6 +96,8 @@ int     ctl_compile(CTL *ctl)
 	       "%zu users, %zu notifications, %zu views, %zu index entries\n",
 	       ctl->conf.state_dir, RULESDB_FILE, (unsigned long long) st.generation, st.freqs,
 	       st.evtypes, st.profiles, st.users, st.notifs, st.views, st.index);
+    if (fd >= 0)
+	close(fd);
     sb_free(&why);
     rules_free(r);
     return (rc);
@@ -93,7 +109,7 @@ int     cmd_compile(CTL *ctl, int argc, char **argv)
 
     if ((rc = no_options(ctl, argc, argv)) != CTL_OK)
 	return (rc);
-    return (ctl_compile(ctl));
+    return (ctl_compile(ctl, 1));
 }
 
 /*

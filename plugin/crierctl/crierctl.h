@@ -45,7 +45,7 @@ int     ctl_usage(CTL *ctl, const char *fmt, ...) __attribute__((format(printf, 
 int     ctl_open_rules(CTL *ctl, RULESDB **rdb, MDB_txn **txn);
 void    ctl_close_rules(RULESDB *rdb, MDB_txn *txn);
 int     ctl_print_json(json_t *doc);
-int     ctl_compile(CTL *ctl);
+int     ctl_compile(CTL *ctl, int lock);
 int     ctl_reload(CTL *ctl, int optional);
 int     ctl_list(CTL *ctl, const char *user, int json, const char *mark);
 

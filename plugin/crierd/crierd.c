@@ -35,6 +35,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "change.h"
 #include "clock.h"
 #include "compile.h"
 #include "crierd.h"
@@ -89,15 +90,24 @@ void    socket_give(const char *spec, gid_t group)
 	(void) chmod(path, 0666);
 }
 
-/* rules_build - check rules.d and compile it; every problem to the log */
+/*
+ * rules_build - check rules.d and compile it; every problem to the log.
+ * A shared lock on rules.d/users/ keeps changes out from the read to the
+ * commit (see change_lock).
+ */
 static int rules_build(const CONF *cf)
 {
+    STRBUF  why = STRBUF_INIT;
+    int     lock = change_lock(cf->rules_dir, 0, &why);
     DIAG   *d = diag_create();
     RULES  *r = rules_load(cf->rules_dir, d);
     COMPILE_STATS st;
-    STRBUF  why = STRBUF_INIT;
     int     rc = -1;
 
+    if (lock == -1) {
+	msg_warn("rules: %s; compiling without the lock", why.s);
+	sb_reset(&why);
+    }
     (void) rules_check(r, d);
     if (diag_errors(d) == 0 && compile_rules(r, cf->rules_dir, cf->state_dir, &st, &why) == 0) {
 	msg_info("rules: %s %s: generation %llu, %zu users, %zu notifications", cf->rules_dir,
@@ -112,6 +122,8 @@ static int rules_build(const CONF *cf)
     rules_free(r);
     diag_free(d);
     sb_free(&why);
+    if (lock >= 0)
+	close(lock);
     return (rc);
 }
 

@@ -19,7 +19,12 @@
  *     POLICYD_IDLE_TIMEOUT (above Postfix's smtpd_policy_service_max_ttl,
  *     so that Postfix, which knows when it will ask again, closes first)
  *     are closed;
- *   - past POLICYD_MAX_CONNS connections, new ones are closed at once.
+ *   - a connection that asks nothing within POLICYD_FIRST_TIMEOUT is
+ *     closed (Postfix asks as soon as it connects), so idle connections
+ *     cannot hold the slots;
+ *   - past POLICYD_MAX_CONNS connections, new ones are closed at once;
+ *     out of file descriptors, crierd stops accepting for a second
+ *     instead of spinning on a listener that stays readable.
  */
 #include "config.h"
 
@@ -46,6 +51,7 @@
 #define POLICYD_MAX_CONNS	1024
 #define POLICYD_READ_TIMEOUT	100.0	/* seconds for one request */
 #define POLICYD_IDLE_TIMEOUT	1100.0	/* seconds between requests */
+#define POLICYD_FIRST_TIMEOUT	30.0	/* seconds to the first request */
 #define POLICYD_OUT_MAX		65536	/* unread answers: stop reading */
 
 typedef struct pconn {
@@ -57,6 +63,7 @@ typedef struct pconn {
     size_t  outoff;
     double  last;			/* when the client last made progress */
     uint32_t armed;			/* the epoll events asked for */
+    int     asked;			/* it sent a request */
 } PCONN;
 
 static int listen_fd = -1;
@@ -66,6 +73,7 @@ static pthread_t thread;
 static PCONN *conns[POLICYD_MAX_CONNS];
 static THROTTLE *throttle;
 static int listen_tag, stop_tag;	/* epoll tags of the two special fds */
+static int listen_paused;		/* out of descriptors: not accepting */
 
 static double now_mono(void)
 {
@@ -194,7 +202,10 @@ static void accept_all(double now)
     PCONN  *c;
     int     fd, slot, one = 1;
 
-    while ((fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+    while ((fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0
+	   || errno == EINTR || errno == ECONNABORTED) {
+	if (fd < 0)
+	    continue;
 	for (slot = 0; slot < POLICYD_MAX_CONNS && conns[slot]; slot++)
 	     /* void */ ;
 	if (slot == POLICYD_MAX_CONNS) {
@@ -216,6 +227,11 @@ static void accept_all(double now)
 	    msg_error("policy: epoll: %s", strerror(errno));
 	    conn_close(c);
 	}
+    }
+    if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+	msg_warn("policy: cannot accept: %s; pausing for a second", strerror(errno));
+	(void) epoll_ctl(epfd, EPOLL_CTL_DEL, listen_fd, NULL);
+	listen_paused = 1;
     }
 }
 
@@ -258,6 +274,7 @@ static int serve(PCONN *c, double now)
 
     while ((rc = policy_parse(c->in + off, c->inlen - off, &req, &used, &why)) == POLICY_READY) {
 	off += used;
+	c->asked = 1;
 	sb_reset(&action), sb_reset(&reason);
 	verdict = policy_decide(lv->policy, throttle, &req, now, &action, &reason);
 	if (verdict == POLICY_DUNNO) {
@@ -350,16 +367,21 @@ static void conn_ready(PCONN *c, uint32_t events, double now)
 	conn_close(c);
 }
 
-/* sweep - close connections past Postfix's time limits */
+/* sweep - close connections past their time limits; accept again after a pause */
 static void sweep(double now)
 {
+    struct epoll_event lev = {.events = EPOLLIN, .data.ptr = &listen_tag};
     int     i;
 
+    if (listen_paused && epoll_ctl(epfd, EPOLL_CTL_ADD, listen_fd, &lev) == 0)
+	listen_paused = 0;
     for (i = 0; i < POLICYD_MAX_CONNS; i++) {
 	PCONN  *c = conns[i];
 	int     busy = c && (c->inlen > 0 || c->outoff < c->out.len);
+	double  limit = busy ? POLICYD_READ_TIMEOUT
+	: c && !c->asked ? POLICYD_FIRST_TIMEOUT : POLICYD_IDLE_TIMEOUT;
 
-	if (c == NULL || now - c->last < (busy ? POLICYD_READ_TIMEOUT : POLICYD_IDLE_TIMEOUT))
+	if (c == NULL || now - c->last < limit)
 	    continue;
 	if (busy)
 	    msg_warn("policy: no progress on a request for %.0f s; closing the connection",

@@ -207,6 +207,7 @@ static void use_token(const LIVE *lv, ANSWER *a, const char *token)
 	used = statedb_token_used(crierd.sdb, txn, strrchr(token, '.') + 1, &why);
 	mdb_txn_abort(txn);
     }
+    sb_reset(&a->to);			/* crier signed it: its user hears of it */
     registered(user.s, &a->to);
     if (used != 0 || clock_now() - issued > SELF_TOKEN_MAX_AGE) {
 	sb_printf(&a->text, "This link %s; nothing was changed.\n", used > 0 ? "was used "
@@ -234,26 +235,38 @@ static void use_token(const LIVE *lv, ANSWER *a, const char *token)
     sb_printf(&a->text, "'%s' is %s.\n\nTo undo this, answer this mail without changing its "
 	      "subject, or send a mail to %s with this subject:\n\n  confirm %s\n", notif.s,
 	      action == TOKEN_MUTE ? "muted" : "active again", lv->conf.request_address, undo.s);
+    sb_reset(&a->subject);
     sb_printf(&a->subject, "confirm %s", undo.s);
     change_done_free(&done);
   out:
     sb_free(&user), sb_free(&notif), sb_free(&why), sb_free(&undo), sb_free(&file);
 }
 
-/* commands - every command of the mail, into the answer */
+/*
+ * commands - the mail's commands, into the answer. A mail with a token is
+ * about that token alone: the answer goes to the user the token names
+ * (when it is crier's), and nothing else of the mail is done, so that a
+ * forged From: next to somebody's link gets nobody's list or confirmation.
+ * Without a token, a->to is the sender's registered address, or empty
+ * (a stranger: nothing is answered).
+ */
 static void commands(const LIVE *lv, const SELF_MAIL *sm, ANSWER *a)
 {
-    const char *user = a->to.len ? a->to.s : NULL;
+    const char *user;
     size_t  i;
-    int     tokens = 0;
 
+    for (i = 0; i < sm->ncmds; i++)
+	if (selfmail_is_token(sm->cmds[i].arg) && sm->cmds[i].verb != SELF_SEARCH) {
+	    use_token(lv, a, sm->cmds[i].arg);
+	    return;
+	}
+    if (a->to.len == 0)
+	return;
+    user = a->to.s;			/* not changed from here on */
     for (i = 0; i < sm->ncmds; i++) {
 	const SELF_CMD *c = &sm->cmds[i];
 
-	if (selfmail_is_token(c->arg) && c->verb != SELF_SEARCH) {
-	    if (tokens++ == 0)
-		use_token(lv, a, c->arg);
-	} else if (user == NULL || c->verb == SELF_CONFIRM)
+	if (c->verb == SELF_CONFIRM)
 	    continue;
 	else if (c->verb == SELF_LIST && views(user, NULL, NULL, &a->text) == 0)
 	    sb_puts(&a->text, "You have no notifications.\n");
@@ -265,7 +278,7 @@ static void commands(const LIVE *lv, const SELF_MAIL *sm, ANSWER *a)
 	    help(a, lv->conf.request_address);
 	sb_putc(&a->text, '\n');
     }
-    if (user && (sm->ncmds == 0 || sm->unknown))
+    if (sm->ncmds == 0 || sm->unknown)
 	help(a, lv->conf.request_address);
 }
 
@@ -321,6 +334,15 @@ static int serve_one(void)
 	sb_puts(&qid, rq.qid);
     }
     mdb_txn_abort(txn);
+    if (rc == 2) {				/* unreadable: out of the way of the rest */
+	msg_error("selfservice: %s; dropped", why.s);
+	sb_reset(&why);
+	rc = statedb_request_done(crierd.sdb, rq.seq, NULL, NULL, &why) < 0 ? -1 : 0;
+	if (rc == 0) {
+	    sb_free(&why), sb_free(&msg), sb_free(&sender), sb_free(&qid);
+	    return (0);
+	}
+    }
     if (rc != 0) {
 	if (rc < 0)
 	    msg_error("selfservice: %s", why.s);

@@ -298,7 +298,10 @@ int     statedb_request(STATEDB *sdb, const char *qid, const char *sender, const
     return (write_end(sdb, txn, rc, why));
 }
 
-/* statedb_request_next - the oldest request: 0, 1 when there is none, -1 */
+/*
+ * statedb_request_next - the oldest request: 0, 1 when there is none, 2
+ * when it is damaged (out->seq says which), -1
+ */
 int     statedb_request_next(STATEDB *sdb, MDB_txn *txn, SDB_REQ *out, STRBUF *why)
 {
     MDB_cursor *c;
@@ -320,11 +323,14 @@ int     statedb_request_next(STATEDB *sdb, MDB_txn *txn, SDB_REQ *out, STRBUF *w
     out->qid = unpack_str(&u);
     out->sender = unpack_str(&u);
     len = unpack_u64(&u);
-    if (k.mv_size != 8 || u.bad || len != (uint64_t) (u.end - u.p)) {
-	sb_printf(why, "%s: damaged request entry", store_path(sdb->st));
-	return (-1);
-    }
+    if (k.mv_size != 8)
+	return (store_fail(sdb->st, MDB_CORRUPTED, "requests", why));
     out->seq = seq_of(k.mv_data);
+    if (u.bad || len != (uint64_t) (u.end - u.p)) {
+	sb_printf(why, "%s: damaged request entry %llu", store_path(sdb->st),
+		  (unsigned long long) out->seq);
+	return (2);
+    }
     out->msg = (const char *) u.p;
     out->msglen = (size_t) len;
     return (0);

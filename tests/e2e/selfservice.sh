@@ -71,24 +71,36 @@ ask $ANA "mute ${token%?}x"
 text "$(answer 4)" | grep -q "This link is not valid" || fail "a forged link was not refused"
 cmp -s "$ANAF" "$T/ana.muted" || fail "a refused link changed ana.conf"
 
+# A link next to other commands under a forged From: the link alone counts,
+# its user alone hears; Marco gets neither Ana's answer nor his own list.
+marco=$(pf_mail_count marco@juicepost.example)
+printf 'From: marco@juicepost.example\nTo: %s\nSubject: hello\n\nlist\nmute content_partner/due_dates\nmute %s\n' \
+    "$REQ" "$token" >"$T/forged.eml"
+pf_send_file "$T/forged.eml" marco@juicepost.example "$REQ" || fail "forged request not accepted"
+text "$(answer 5)" >"$T/forged.txt"
+grep -q "was used before" "$T/forged.txt" || fail "the link's user did not hear of the link"
+grep -q "content_partner/" "$T/forged.txt" && fail "a forged From: got a list or confirmation sent along"
+sleep 1
+[ "$(pf_mail_count marco@juicepost.example)" = "$marco" ] || fail "Marco got mail from a forged request"
+
 # Undo by answering the answer.
 ask $ANA "Re: $undo"
-text "$(answer 5)" | grep -q "is active again" || fail "undo did not unmute"
+text "$(answer 6)" | grep -q "is active again" || fail "undo did not unmute"
 grep -qF "\"$notif\"" "$ANAF" && fail "undo left $notif muted"
 cp "$ANAF" "$T/ana.undone"
 
 # A command that changes settings asks for a confirmation first.
 ask $ANA "mute content_partner/qc_failures"
-confirm=$(answer 6)
+confirm=$(answer 7)
 cmp -s "$ANAF" "$T/ana.undone" || fail "mute NAME changed ana.conf before confirmation"
 ask $ANA "Re: $(subject "$confirm")"
-text "$(answer 7)" | grep -q "is muted" || fail "the confirmation did not mute"
+text "$(answer 8)" | grep -q "is muted" || fail "the confirmation did not mute"
 grep -q '"content_partner/qc_failures"' "$ANAF" || fail "qc_failures not muted"
 compiled_wait 4 || fail "no recompile after the confirmed mute"
 
 # Read-only commands answer the registered address.
 ask ANA@JuicePost.Example "list"
-text "$(answer 8)" | grep -q "content_partner/qc_failures: qc_failed, immediately, .*(muted)" \
+text "$(answer 9)" | grep -q "content_partner/qc_failures: qc_failed, immediately, .*(muted)" \
     || fail "list does not show the muted notification"
 
 # No answer, no change: auto-submitted mail, a bounce, a stranger.
@@ -99,7 +111,7 @@ log_wait "left unanswered: a bounce"
 ask mallory@evil.test "list"
 log_wait "mallory@evil.test is not a user"
 sleep 1
-[ "$(pf_mail_count $ANA)" = 8 ] || fail "Ana got $(pf_mail_count $ANA) messages, expected 8"
+[ "$(pf_mail_count $ANA)" = 9 ] || fail "Ana got $(pf_mail_count $ANA) messages, expected 9"
 [ -z "$(pf_mail_files mallory@evil.test 2>/dev/null)" ] || fail "a stranger got an answer"
 
 log_clean
