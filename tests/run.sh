@@ -6,8 +6,8 @@
 # errors, runs "make check" (unit, golden and command-line tests), then
 # runs "make distcheck", fuzzes the parsers briefly (libFuzzer), and
 # builds everything again with AddressSanitizer and UBSan in a separate
-# tree, where the unit tests, the miltertest script, the policy tests and
-# two end-to-end tests run (any sanitizer report fails the run). Ends with
+# tree, where the unit, command-line, miltertest and policy tests and three
+# end-to-end tests run (any sanitizer report fails the run). Ends with
 # "N passed, N failed" alone on a line.
 set -u
 cd "$(dirname "$0")/.."
@@ -96,7 +96,7 @@ san="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-poin
 # Reports of the daemons (whose stderr goes to logs) land in files too.
 export ASAN_OPTIONS="log_path=$asan/report" UBSAN_OPTIONS="log_path=$asan/report:print_stacktrace=1"
 if (cd "$asan" && "$top/configure" -q CC=clang CFLAGS="$san" LDFLAGS="-fsanitize=address,undefined" \
-        && make -j2 check TESTS='$(UNIT_TESTS) tests/milter/events.sh tests/policy/protocol.sh tests/e2e/policy.sh tests/e2e/notify.sh tests/e2e/selfservice.sh' \
+        && make -j2 check TESTS='$(UNIT_TESTS) $(CLI_TESTS) tests/policy/protocol.sh tests/e2e/policy.sh tests/e2e/notify.sh tests/e2e/selfservice.sh' \
             >/dev/null 2>&1); then
     tally "$asan/test-suite.log"
 else

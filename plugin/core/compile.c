@@ -180,7 +180,7 @@ static int compile_index(COMPILER *cc)
     size_t  i;
     int     rc = 0;
 
-    qsort(cc->idx, cc->nidx, sizeof(IENTRY), ientry_cmp);
+    xsort(cc->idx, cc->nidx, sizeof(IENTRY), ientry_cmp);
     for (i = 0; rc == 0 && i < cc->nidx; i++) {
 	const STRBUF *val = &cc->packed[cc->idx[i].id - cc->base];
 

@@ -53,7 +53,7 @@ static void views_sort_unique(VIEWS *vs)
     size_t  i, n = 0;
 
     if (vs->len > 1)
-	qsort(vs->v, vs->len, sizeof(RDB_VIEW), view_cmp);
+	xsort(vs->v, vs->len, sizeof(RDB_VIEW), view_cmp);
     for (i = 0; i < vs->len; i++)
 	if (n == 0 || vs->v[i].id != vs->v[n - 1].id)
 	    vs->v[n++] = vs->v[i];
@@ -265,9 +265,9 @@ int     match_event(RULESDB *rdb, MDB_txn *txn, const EVENT *ev, int flags,
 	return (MATCH_ERROR);
     }
     if (mm.m->nhits > 1)
-	qsort(mm.m->hits, mm.m->nhits, sizeof(MATCH_HIT), hit_cmp);
+	xsort(mm.m->hits, mm.m->nhits, sizeof(MATCH_HIT), hit_cmp);
     if (mm.m->nexcluded > 1)
-	qsort(mm.m->excluded, mm.m->nexcluded, sizeof(MATCH_HIT), hit_cmp);
+	xsort(mm.m->excluded, mm.m->nexcluded, sizeof(MATCH_HIT), hit_cmp);
     *out = mm.m;
     return (MATCH_OK);
 }

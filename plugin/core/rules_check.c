@@ -241,7 +241,7 @@ static void check_dups(const NOTIF *const *view, size_t n, size_t from, DIAG *d)
 	k[i].n = view[i];
 	k[i].order = i;
     }
-    qsort(k, n, sizeof(KEYED), keyed_cmp);
+    xsort(k, n, sizeof(KEYED), keyed_cmp);
     for (i = 1; i < n; i++)
 	if (strcmp(k[i].key, k[i - 1].key) == 0 && k[i].order >= from) {
 	    size_t  first = i - 1;
@@ -404,7 +404,7 @@ static void check_users(RULES *r, DIAG *d)
 	k[i].key = str_lower(xstrdup(r->users[i].address ? r->users[i].address : ""));
 	k[i].order = i;
     }
-    qsort(k, r->nusers, sizeof(KEYED), keyed_cmp);
+    xsort(k, r->nusers, sizeof(KEYED), keyed_cmp);
     for (i = 1; i < r->nusers; i++)
 	if (k[i].key[0] && strcmp(k[i].key, k[i - 1].key) == 0) {
 	    const USER *u = &r->users[k[i].order], *first = &r->users[k[i - 1].order];
@@ -415,7 +415,7 @@ static void check_users(RULES *r, DIAG *d)
     for (i = 0; i < r->nusers; i++)
 	free(k[i].key);
     free(k);
-    qsort(r->users, r->nusers, sizeof(USER), user_cmp);
+    xsort(r->users, r->nusers, sizeof(USER), user_cmp);
 }
 
 /* rules_check - returns 0 when rules.d has no error (warnings allowed) */

@@ -57,7 +57,7 @@ static void string_array(STRBUF *out, const STRV *sv, int sort)
 
     memcpy(v, sv->v, sv->len * sizeof(char *));
     if (sort)
-	qsort(v, sv->len, sizeof(char *), str_ptr_cmp);
+	xsort(v, sv->len, sizeof(char *), str_ptr_cmp);
     sb_puts(out, "[ ");
     for (i = 0; i < sv->len; i++) {
 	if (i)
@@ -86,7 +86,7 @@ static void notif_format(const NOTIF *n, STRBUF *out)
 
     for (i = 0; i < n->nconds; i++)
 	c[i] = &n->conds[i];
-    qsort(c, n->nconds, sizeof(COND *), cond_cmp);
+    xsort(c, n->nconds, sizeof(COND *), cond_cmp);
     sb_printf(out, "  %s = {\n    event = ", n->name);
     quoted(out, n->event);
     sb_puts(out, ";\n    where = {\n");
@@ -122,7 +122,7 @@ void    userfile_format(const USER *u, const char *header, STRBUF *out)
     sb_puts(out, ";\n};\n");
     for (i = 0; i < u->ncustom; i++)
 	n[i] = &u->custom[i];
-    qsort(n, u->ncustom, sizeof(NOTIF *), notif_cmp);
+    xsort(n, u->ncustom, sizeof(NOTIF *), notif_cmp);
     for (i = 0; i < u->ncustom; i++) {
 	sb_puts(out, i ? "\n" : "\ncustom = {\n");
 	notif_format(n[i], out);

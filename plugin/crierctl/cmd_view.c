@@ -114,7 +114,7 @@ static GROUPED *group_views(RULESDB *rdb, MDB_txn *txn, const VIEWLIST *vl)
 	g[i].order = i;
 	g[i].pos = freq_pos(rdb, txn, vl->v[i].frequency, &g[i].title);
     }
-    qsort(g, vl->len, sizeof(GROUPED), grouped_cmp);
+    xsort(g, vl->len, sizeof(GROUPED), grouped_cmp);
     return (g);
 }
 

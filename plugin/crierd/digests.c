@@ -271,7 +271,7 @@ static int prepare_digest(const LIVE *lv, BUILD *b, const DUE *d, time_t due, PR
     size_t  i;
     int     rc;
 
-    qsort(b->items, b->nitems, sizeof(ITEM), item_cmp);
+    xsort(b->items, b->nitems, sizeof(ITEM), item_cmp);
     rn = digest_notifs(lv, b, d, &ids, &bufs);
     prepared_init(p, d, b);
     for (i = 0; i < b->nitems; i++) {

@@ -113,7 +113,7 @@ static void print_lines(DIAG *d, FILE *fp, int warnings)
 {
     size_t  i;
 
-    qsort(d->lines, d->count, sizeof(DIAG_LINE), line_cmp);
+    xsort(d->lines, d->count, sizeof(DIAG_LINE), line_cmp);
     for (i = 0; i < d->count; i++)
 	if (warnings || !d->lines[i].warning)
 	    fprintf(fp, "%s\n", d->lines[i].text);

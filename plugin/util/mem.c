@@ -55,3 +55,10 @@ char *xstrdup(const char *s)
 {
     return (xstrndup(s, strlen(s)));
 }
+
+/* xsort - qsort(), for arrays that may be empty and NULL */
+void    xsort(void *base, size_t n, size_t size, int (*cmp) (const void *, const void *))
+{
+    if (n > 1)
+	qsort(base, n, size, cmp);
+}

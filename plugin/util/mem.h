@@ -14,5 +14,6 @@ void *xcalloc(size_t n, size_t len);
 void *xrealloc(void *ptr, size_t len);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t len);
+void  xsort(void *base, size_t n, size_t size, int (*cmp) (const void *, const void *));
 
 #endif

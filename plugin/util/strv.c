@@ -55,6 +55,5 @@ static int strv_cmp(const void *a, const void *b)
 
 void    strv_sort(STRV *sv)
 {
-    if (sv->len > 1)
-	qsort(sv->v, sv->len, sizeof(char *), strv_cmp);
+    xsort(sv->v, sv->len, sizeof(char *), strv_cmp);
 }
