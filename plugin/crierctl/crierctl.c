@@ -56,8 +56,9 @@ static void usage(FILE *fp)
 	    CONF_DEFAULT_FILE);
     for (v = verbs; v->name; v++)
 	fprintf(fp, "  %s %s\n\t\t%s\n", v->name, v->args, v->help);
-    fprintf(fp, "\nThe verbs that change rules.d (create ... delete) then compile it and\n"
-	    "reload crierd; --no-reload stops after the compile.\n"
+    fprintf(fp, "\nThe verbs that change rules.d (create ... delete) rewrite the user's file,\n"
+	    "then compile that user into the set crierd serves (in service from its next\n"
+	    "message); --no-reload writes the file only.\n"
 	    "\nExit status: 0 done, 1 refused or invalid input, 2 usage error.\n"
 	    "See crierctl(8) and crier-rules(5).\n");
 }

@@ -19,6 +19,10 @@
  *   help, list, search TEXT
  *		answered to the registered address of the From: user only
  *
+ * An address gets at most SELF_ANSWERS_PER_MINUTE answers a minute (a
+ * token bucket, as for the policy service), so that mail with a forged
+ * From: cannot bury a user in answers.
+ *
  * Changes go through change.c, as crierctl's do, and the user is compiled
  * anew into the set in service at once (compile.c); when only a whole
  * compile will do, a SIGHUP asks the supervisor for one. Mail that must
@@ -44,6 +48,7 @@
 
 #define SELF_TOKEN_MAX_AGE	(60 * 86400)	/* seconds a link stays good */
 #define SELF_POLL		5		/* seconds between looks without a wake */
+#define SELF_ANSWERS_PER_MINUTE	10		/* to one address, in a burst and then */
 
 /* What one request makes: the answer, to whom, and what it used or changed. */
 typedef struct answer {
@@ -58,6 +63,7 @@ static pthread_t thread;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
 static int woken, stopping;
+static THROTTLE *answers;		/* answers per address: no mail bomb by forged From: */
 
 void    selfservice_wake(void)
 {
@@ -360,6 +366,12 @@ static int serve_one(void)
 		     sender.s, sm.from);
 	commands(lv, &sm, &a);
     }
+    if (a.to.len && !throttle_take(answers, a.to.s, SELF_ANSWERS_PER_MINUTE,
+				   (double) clock_now())) {
+	msg_warn("%s: request from=<%s>: more than %d answers a minute to %s; no answer",
+		 qid.s, sender.s, SELF_ANSWERS_PER_MINUTE, a.to.s);
+	sb_reset(&a.to);
+    }
     if ((rc = answer_queue(lv, &rq, &sm, &a, &why)) < 0)
 	msg_error("%s: selfservice: %s; the request stays", qid.s, why.s);
     else if (a.to.len)
@@ -397,6 +409,7 @@ static void *selfservice_main(void *arg)
 
 int     selfservice_start(void)
 {
+    answers = throttle_create();
     return (pthread_create(&thread, NULL, selfservice_main, NULL) == 0 ? 0 : -1);
 }
 
@@ -407,4 +420,5 @@ void    selfservice_stop(void)
     pthread_cond_signal(&cond);
     pthread_mutex_unlock(&lock);
     pthread_join(thread, NULL);
+    throttle_free(answers);
 }
