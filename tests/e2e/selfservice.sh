@@ -4,8 +4,9 @@
 # rewritten, crierd reloaded) and the answer shows how to undo it; the
 # same link twice, or a forged one, changes nothing; "mute NAME" asks for
 # a confirmation that takes effect when answered; "list" answers to the
-# registered address; auto-submitted mail, bounces and strangers get no
-# answer and change nothing.
+# registered address; a link older than 60 days has expired;
+# auto-submitted mail, bounces and strangers get no answer and change
+# nothing.
 . "${srcdir:-.}/tests/e2e/lib.sh"
 e2e_up
 ANA=ana@juicepost.example
@@ -113,6 +114,15 @@ log_wait "mallory@evil.test is not a user"
 sleep 1
 [ "$(pf_mail_count $ANA)" = 9 ] || fail "Ana got $(pf_mail_count $ANA) messages, expected 9"
 [ -z "$(pf_mail_files mallory@evil.test 2>/dev/null)" ] || fail "a stranger got an answer"
+
+# A link older than 60 days has expired: crierd's clock moved on (CRIER_NOW).
+ask $ANA "mute content_partner/due_dates"
+pending=$(subject "$(answer 10)")
+crierd_stop || fail "crierd stop"
+CRIER_NOW=$(date -u -d '+61 days' +%Y-%m-%dT%H:%M:%SZ) crierd_start || fail "crierd start later"
+ask $ANA "Re: $pending"
+text "$(answer 11)" | grep -q "This link has expired; nothing was changed" || fail "an old link was carried out"
+grep -q '"content_partner/due_dates"' "$ANAF" && fail "an expired link muted"
 
 log_clean
 crierd_stop || fail "crierd stop"
