@@ -74,6 +74,22 @@ if [ -n "$first" ]; then
     echo "== one of them in full ($first)"
     awk '/^(Received|Delivered-To|Return-Path|X-Original-To):/ {skip = 1; next}
          skip && /^[ \t]/ {next} {skip = 0; print "   " $0}' "$first"
+    echo
+    echo "== Ana uses its mute link (List-Unsubscribe: a mail to crier-request@crier.test)"
+    link=$(sed -n 's/^List-Unsubscribe: <mailto:[^?]*?subject=mute%20\(v1[^>]*\)>.*/\1/p' "$first" | tr -d '\r')
+    n=$(pf_mail_count ana@juicepost.example)
+    printf 'From: ana@juicepost.example\nTo: crier-request@crier.test\nSubject: mute %s\n\n' "$link" \
+        >"$work/mute.eml"
+    pf_send_file "$work/mute.eml" ana@juicepost.example crier-request@crier.test || true
+    if pf_wait_mail ana@juicepost.example $((n + 1)) 30 >/dev/null 2>&1; then
+        answer=$(pf_mail_files ana@juicepost.example | tail -1)
+        echo "   the answer: $(grep -m1 '^Auto-Submitted:' "$answer" | tr -d '\r')," \
+            "Subject: $(sed -n 's/^Subject: //p' "$answer" | cut -c1-40)..."
+        perl -MMIME::QuotedPrint -0777 -ne 'print decode_qp((split /\r?\n\r?\n/, $_, 2)[1])' \
+            "$answer" | sed -n '1,3p' | sed 's/^/   | /'
+        echo "   rules.d/users/ana.conf now holds:"
+        grep -A1 '^muted' "$CD_DIR/rules.d/users/ana.conf" | sed 's/^/   | /'
+    fi
 fi
 echo
 echo "== digests waiting (crierctl digests)"

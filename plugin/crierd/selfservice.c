@@ -130,11 +130,11 @@ static int views(const char *user, const char *text, const char *name, STRBUF *o
 
 static void help(ANSWER *a, const char *request_address)
 {
-    sb_printf(&a->text, "Write one command a line, at the top of a mail to %s, or as its "
+    sb_printf(&a->text, "Write one command a line, at the top of a mail to\n%s, or as its "
 	      "subject:\n\n  help             this text\n  list             your "
 	      "notifications\n  search TEXT      those that mention TEXT\n  mute NAME        "
 	      "stop one (you will be asked to confirm)\n  unmute NAME      start it again "
-	      "(likewise)\n\nEvery notification also carries a link that mutes it at once.\n",
+	      "(likewise)\n\nEvery notification also carries a link that mutes it at\nonce.\n",
 	      request_address);
 }
 
@@ -148,8 +148,8 @@ static void ask_confirm(const LIVE *lv, ANSWER *a, const char *user, int mute, c
 	return;
     }
     token_make(&lv->key, mute ? TOKEN_MUTE : TOKEN_UNMUTE, user, name, clock_now(), &token);
-    sb_printf(&a->text, "To %s '%s', answer this mail without changing its subject, or send "
-	      "a mail to %s with this subject:\n\n  confirm %s\n\n", mute ? "mute" : "unmute",
+    sb_printf(&a->text, "To %s '%s', answer this mail without\nchanging its subject, or send "
+	      "a mail to\n%s with this subject:\n\n  confirm %s\n\n", mute ? "mute" : "unmute",
 	      name, lv->conf.request_address, token.s);
     if (a->subject.len == 0)
 	sb_printf(&a->subject, "confirm %s", token.s);
@@ -227,7 +227,7 @@ static void use_token(const LIVE *lv, ANSWER *a, const char *token)
     c.user_file = user_file(lv, user.s, &file);
     if (change_apply(lv->conf.rules_dir, &c, &done, &why) < 0) {
 	msg_warn("selfservice: %s %s for %s: %s", change_verb_name(c.verb), c.name, c.user, why.s);
-	sb_printf(&a->text, "'%s' could not be %sd; nothing was changed. The postmaster "
+	sb_printf(&a->text, "'%s' could not be %sd; nothing was changed.\nThe postmaster "
 		  "can see why in the mail log.\n", notif.s, change_verb_name(c.verb));
 	goto out;
     }
@@ -239,7 +239,7 @@ static void use_token(const LIVE *lv, ANSWER *a, const char *token)
     token_make(&lv->key, action == TOKEN_MUTE ? TOKEN_UNMUTE : TOKEN_MUTE, user.s, notif.s,
 	       clock_now(), &undo);
     sb_printf(&a->text, "'%s' is %s.\n\nTo undo this, answer this mail without changing its "
-	      "subject, or send a mail to %s with this subject:\n\n  confirm %s\n", notif.s,
+	      "subject, or\nsend a mail to %s with this subject:\n\n  confirm %s\n", notif.s,
 	      action == TOKEN_MUTE ? "muted" : "active again", lv->conf.request_address, undo.s);
     sb_reset(&a->subject);
     sb_printf(&a->subject, "confirm %s", undo.s);
