@@ -316,7 +316,7 @@ static int answer_queue(const LIVE *lv, const SDB_REQ *rq, const SELF_MAIL *sm, 
 	out.msglen = msg.len;
     }
     rc = statedb_request_done(crierd.sdb, rq->seq, a->to.len ? &out : NULL,
-			      a->mac.len ? a->mac.s : NULL, why);
+			      a->mac.len ? a->mac.s : NULL, (uint64_t) clock_now(), why);
     sb_free(&id), sb_free(&msg), sb_free(&key);
     return (rc);
 }
@@ -343,7 +343,8 @@ static int serve_one(void)
     if (rc == 2) {				/* unreadable: out of the way of the rest */
 	msg_error("selfservice: %s; dropped", why.s);
 	sb_reset(&why);
-	rc = statedb_request_done(crierd.sdb, rq.seq, NULL, NULL, &why) < 0 ? -1 : 0;
+	rc = statedb_request_done(crierd.sdb, rq.seq, NULL, NULL, (uint64_t) clock_now(),
+				  &why) < 0 ? -1 : 0;
 	if (rc == 0) {
 	    sb_free(&why), sb_free(&msg), sb_free(&sender), sb_free(&qid);
 	    return (0);
@@ -386,12 +387,31 @@ static int serve_one(void)
     return (rc < 0 ? -1 : 0);
 }
 
+/* prune - now and then, forget used tokens that have expired since */
+static void prune(void)
+{
+    static time_t last;
+    STRBUF  why = STRBUF_INIT;
+    time_t  now = clock_now();
+    long    n;
+
+    if (last && now - last < 3600)
+	return;
+    last = now;
+    if ((n = statedb_tokens_prune(crierd.sdb, (uint64_t) (now - SELF_TOKEN_MAX_AGE), &why)) < 0)
+	msg_error("selfservice: %s", why.s);
+    else if (n > 0)
+	msg_info("selfservice: forgot %ld used tokens, expired since", n);
+    sb_free(&why);
+}
+
 static void *selfservice_main(void *arg)
 {
     struct timespec until;
 
     (void) arg;
     for (;;) {
+	prune();
 	while (!stopping && serve_one() == 0)
 	     /* void */ ;
 	pthread_mutex_lock(&lock);

@@ -336,6 +336,34 @@ int     statedb_request_next(STATEDB *sdb, MDB_txn *txn, SDB_REQ *out, STRBUF *w
     return (0);
 }
 
+/*
+ * statedb_tokens_prune - forget tokens used before a time (they have
+ * expired since); the number forgotten, or -1
+ */
+long    statedb_tokens_prune(STATEDB *sdb, uint64_t before, STRBUF *why)
+{
+    MDB_txn *txn;
+    MDB_cursor *c;
+    MDB_val k, v;
+    long    n = 0;
+    int     rc;
+
+    if (store_begin(sdb->st, 0, &txn, why) < 0)
+	return (-1);
+    if ((rc = mdb_cursor_open(txn, sdb->dbi[SDB_TOKENS], &c)) != 0)
+	return (write_end(sdb, txn, store_fail(sdb->st, rc, "tokens", why), why));
+    for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+	 rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
+	if (v.mv_size == 8 && seq_of(v.mv_data) < before) {
+	    if ((rc = mdb_cursor_del(c, 0)) != 0)
+		break;
+	    n++;
+	}
+    mdb_cursor_close(c);
+    rc = rc == MDB_NOTFOUND ? 0 : store_fail(sdb->st, rc, "tokens", why);
+    return (write_end(sdb, txn, rc, why) < 0 ? -1 : n);
+}
+
 /* statedb_token_used - the token (its signature) was used before: 1, 0, or -1 */
 int     statedb_token_used(STATEDB *sdb, MDB_txn *txn, const char *mac, STRBUF *why)
 {
@@ -351,7 +379,7 @@ int     statedb_token_used(STATEDB *sdb, MDB_txn *txn, const char *mac, STRBUF *
  * the requests, its reply (if any) in the outbox, its token (if any) used
  */
 int     statedb_request_done(STATEDB *sdb, uint64_t seq, const SDB_OUT *reply,
-			             const char *mac, STRBUF *why)
+			             const char *mac, uint64_t now, STRBUF *why)
 {
     unsigned char key[8], when[8];
     MDB_txn *txn;
@@ -368,7 +396,7 @@ int     statedb_request_done(STATEDB *sdb, uint64_t seq, const SDB_OUT *reply,
 	rc = 0;
     if (rc == 0 && reply && (rc = next_seq(sdb, txn, 1, &out, why)) == 0)
 	rc = put_out(sdb, txn, out, reply, why);
-    seq_key(when, (uint64_t) time(NULL));
+    seq_key(when, now);
     if (rc == 0 && mac)
 	rc = store_put(sdb->st, txn, sdb->dbi[SDB_TOKENS], "tokens", mac, strlen(mac), when, 8,
 		       0, why) ? -1 : 0;

@@ -88,7 +88,8 @@ int     statedb_request(STATEDB *sdb, const char *qid, const char *sender, const
 int     statedb_request_next(STATEDB *sdb, MDB_txn *txn, SDB_REQ *out, STRBUF *why);
 int     statedb_token_used(STATEDB *sdb, MDB_txn *txn, const char *mac, STRBUF *why);
 int     statedb_request_done(STATEDB *sdb, uint64_t seq, const SDB_OUT *reply,
-			             const char *mac, STRBUF *why);
+			             const char *mac, uint64_t now, STRBUF *why);
+long    statedb_tokens_prune(STATEDB *sdb, uint64_t before, STRBUF *why);
 
 int     statedb_outbox_next(STATEDB *sdb, MDB_txn *txn, uint64_t from, SDB_OUT *out,
 			            STRBUF *why);

@@ -115,11 +115,15 @@ sleep 1
 [ "$(pf_mail_count $ANA)" = 9 ] || fail "Ana got $(pf_mail_count $ANA) messages, expected 9"
 [ -z "$(pf_mail_files mallory@evil.test 2>/dev/null)" ] || fail "a stranger got an answer"
 
-# A link older than 60 days has expired: crierd's clock moved on (CRIER_NOW).
+# A link older than 60 days has expired: crierd's clock moved on (CRIER_NOW),
+# and the used tokens, expired too, are forgotten.
 ask $ANA "mute content_partner/due_dates"
 pending=$(subject "$(answer 10)")
 crierd_stop || fail "crierd stop"
+used=$(crierd_count tokens)
+[ "$used" -ge 3 ] || fail "used tokens are not kept: $used"
 CRIER_NOW=$(date -u -d '+61 days' +%Y-%m-%dT%H:%M:%SZ) crierd_start || fail "crierd start later"
+log_wait "selfservice: forgot $used used tokens, expired since"
 ask $ANA "Re: $pending"
 text "$(answer 11)" | grep -q "This link has expired; nothing was changed" || fail "an old link was carried out"
 grep -q '"content_partner/due_dates"' "$ANAF" && fail "an expired link muted"
