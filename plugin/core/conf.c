@@ -45,6 +45,7 @@ static const struct conf_key {
     {"max_event_size", CONF_INT, "1048576", offsetof(CONF, max_event_size)},
     {"digest_max_size", CONF_INT, "65536", offsetof(CONF, digest_max_size)},
     {"outbox_workers", CONF_INT, "4", offsetof(CONF, outbox_workers)},
+    {"event_retention", CONF_INT, "30", offsetof(CONF, event_retention)},
     {"submit_networks", CONF_LIST, NULL, offsetof(CONF, submit_networks)},
     {"submit_sasl_users", CONF_LIST, NULL, offsetof(CONF, submit_sasl_users)},
     {"submit_senders", CONF_LIST, NULL, offsetof(CONF, submit_senders)},

@@ -29,6 +29,7 @@ typedef struct conf {
     long    max_event_size;		/* bytes of an event mail */
     long    digest_max_size;		/* bytes of a digest's text */
     long    outbox_workers;		/* parallel senders back to Postfix */
+    long    event_retention;		/* days an accepted event is kept */
     STRV    submit_networks;		/* policy: who may submit events */
     STRV    submit_sasl_users;
     STRV    submit_senders;

@@ -9,6 +9,9 @@
  * sends it like any notification. Items left over stay due and go in a
  * follow-up message at once; nothing is dropped silently.
  *
+ * The runner also forgets old events when it has nothing to send (see
+ * forget_events).
+ *
  * Decided, documented in crierd(8): items stay in the digest they were
  * collected for even if the notification is muted or changed later (the
  * event matched while it was active); a frequency that is gone sends its
@@ -510,6 +513,33 @@ static uint64_t generation(void)
     return (meta.generation);
 }
 
+/*
+ * forget_events - when the runner is idle, at start and then hourly (by
+ * crierd's clock): accepted events older than event_retention days, that
+ * no pending digest item needs, go. Until then a repeated Event-Id is
+ * recognised and causes nothing new.
+ */
+static void forget_events(void)
+{
+    static time_t last;
+    STRBUF  why = STRBUF_INIT;
+    time_t  now = clock_now();
+    LIVE   *lv;
+    long    days, n;
+
+    if (last && now - last < 3600)
+	return;
+    last = now;
+    lv = live_hold();
+    days = lv->conf.event_retention;
+    live_release();
+    if ((n = statedb_events_prune(crierd.sdb, (uint64_t) (now - days * 86400), &why)) < 0)
+	msg_error("events: %s", why.s);
+    else if (n > 0)
+	msg_info("events: forgot %ld events older than %ld days (event_retention)", n, days);
+    sb_free(&why);
+}
+
 static void *digests_main(void *arg)
 {
     uint64_t gen = 0, now_gen;
@@ -520,8 +550,10 @@ static void *digests_main(void *arg)
 	    reschedule_all();			/* changed while crierd was down */
 	    gen = now_gen;
 	}
-	if (!run_due())
+	if (!run_due()) {
+	    forget_events();
 	    sleep(DIGEST_TICK);
+	}
     }
     return (NULL);
 }

@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <glib.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -334,6 +335,84 @@ int     statedb_request_next(STATEDB *sdb, MDB_txn *txn, SDB_REQ *out, STRBUF *w
     out->msg = (const char *) u.p;
     out->msglen = (size_t) len;
     return (0);
+}
+
+static int decode_item(const MDB_val *k, const MDB_val *v, SDB_ITEM *it);
+
+/* referenced - the Event-Ids that digest items still need */
+static int referenced(STATEDB *sdb, MDB_txn *txn, GHashTable *ids, STRBUF *why)
+{
+    MDB_cursor *c;
+    MDB_val k, v;
+    SDB_ITEM it;
+    int     rc;
+
+    if ((rc = mdb_cursor_open(txn, sdb->dbi[SDB_DIGESTS], &c)) != 0)
+	return (store_fail(sdb->st, rc, "digests", why));
+    for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+	 rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
+	if (decode_item(&k, &v, &it) == 0)
+	    g_hash_table_add(ids, xstrdup(it.event_id));
+    mdb_cursor_close(c);
+    return (rc == MDB_NOTFOUND ? 0 : store_fail(sdb->st, rc, "digests", why));
+}
+
+/*
+ * statedb_events_prune - forget events received before a time that no
+ * digest item needs (a later mail with the same Event-Id is then a new
+ * event); the number forgotten, or -1. At most EVENTS_PRUNE_BATCH go in
+ * one transaction, so that intake never waits long behind it.
+ */
+#define EVENTS_PRUNE_BATCH	1000
+
+long    statedb_events_prune(STATEDB *sdb, uint64_t before, STRBUF *why)
+{
+    GHashTable *ids = g_hash_table_new_full(g_str_hash, g_str_equal, free, NULL);
+    STRBUF  from = STRBUF_INIT;
+    MDB_txn *txn;
+    MDB_cursor *c;
+    MDB_val k, v;
+    UNPACK  u;
+    long    n = 0, batch;
+    int     rc = 0;
+
+    do {
+	batch = 0;
+	if (store_begin(sdb->st, 0, &txn, why) < 0) {
+	    n = -1;
+	    break;
+	}
+	g_hash_table_remove_all(ids);
+	if ((rc = referenced(sdb, txn, ids, why)) == 0
+	    && (rc = mdb_cursor_open(txn, sdb->dbi[SDB_EVENTS], &c)) == 0) {
+	    k.mv_data = from.s, k.mv_size = from.len;
+	    for (rc = mdb_cursor_get(c, &k, &v, from.len ? MDB_SET_RANGE : MDB_FIRST);
+		 rc == 0 && batch < EVENTS_PRUNE_BATCH; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		char   *id = xstrndup(k.mv_data, k.mv_size);
+
+		unpack_init(&u, v.mv_data, v.mv_size);
+		if (unpack_u64(&u) < before && !u.bad && !g_hash_table_contains(ids, id)
+		    && (rc = mdb_cursor_del(c, 0)) == 0)
+		    batch++;
+		sb_reset(&from);
+		sb_putn(&from, k.mv_data, k.mv_size);
+		free(id);
+		if (rc != 0)
+		    break;
+	    }
+	    mdb_cursor_close(c);
+	    rc = rc == MDB_NOTFOUND || rc == 0 ? 0 : store_fail(sdb->st, rc, "events", why);
+	} else if (rc > 0)
+	    rc = store_fail(sdb->st, rc, "events", why);
+	if (write_end(sdb, txn, rc, why) < 0) {
+	    n = -1;
+	    break;
+	}
+	n += batch;
+    } while (batch == EVENTS_PRUNE_BATCH);
+    g_hash_table_destroy(ids);
+    sb_free(&from);
+    return (n);
 }
 
 /*

@@ -8,7 +8,8 @@
  *
  * Databases:
  *   meta      "seq" -> the next sequence number
- *   events    Event-Id -> received time, queue id, the event's fields
+ *   events    Event-Id -> received time, queue id, the event's fields (kept
+ *             event_retention days, and while a digest item needs it)
  *   outbox    seq (8 bytes, big-endian) -> a rendered notification, ready
  *             for Postfix, with its attempts and next try
  *   digests   lower-cased recipient NUL frequency NUL seq -> an item for
@@ -90,6 +91,7 @@ int     statedb_token_used(STATEDB *sdb, MDB_txn *txn, const char *mac, STRBUF *
 int     statedb_request_done(STATEDB *sdb, uint64_t seq, const SDB_OUT *reply,
 			             const char *mac, uint64_t now, STRBUF *why);
 long    statedb_tokens_prune(STATEDB *sdb, uint64_t before, STRBUF *why);
+long    statedb_events_prune(STATEDB *sdb, uint64_t before, STRBUF *why);
 
 int     statedb_outbox_next(STATEDB *sdb, MDB_txn *txn, uint64_t from, SDB_OUT *out,
 			            STRBUF *why);

@@ -124,6 +124,9 @@ used=$(crierd_count tokens)
 [ "$used" -ge 3 ] || fail "used tokens are not kept: $used"
 CRIER_NOW=$(date -u -d '+61 days' +%Y-%m-%dT%H:%M:%SZ) crierd_start || fail "crierd start later"
 log_wait "selfservice: forgot $used used tokens, expired since"
+# ... and the event, its digests sent, is older than event_retention (30 days).
+log_wait "events: forgot 1 events older than 30 days (event_retention)"
+[ "$(crierd_count events)" = 0 ] || fail "events kept: $(crierd_count events)"
 ask $ANA "Re: $pending"
 text "$(answer 11)" | grep -q "This link has expired; nothing was changed" || fail "an old link was carried out"
 grep -q '"content_partner/due_dates"' "$ANAF" && fail "an expired link muted"
