@@ -421,6 +421,30 @@ static int write_user(const RULES *r, const char *address, STRBUF *why)
     return (rc);
 }
 
+/*
+ * change_user_file - where the compiled set says the user is, when that is
+ * in rules_dir/users/ (then a change reads only that file of users/):
+ * the path in file, or NULL
+ */
+const char *change_user_file(RULESDB *rdb, const char *rules_dir, const char *address,
+			             STRBUF *file)
+{
+    STRBUF  why = STRBUF_INIT, users = STRBUF_INIT;
+    MDB_txn *txn;
+    RDB_USER u;
+
+    sb_reset(file);
+    sb_printf(&users, "%s/users/", rules_dir);
+    if (rulesdb_read(rdb, &txn, &why) == 0) {
+	if (rulesdb_get_user(rdb, txn, address, &u, &why) == 0
+	    && strncmp(u.file, users.s, users.len) == 0)
+	    sb_puts(file, u.file);
+	mdb_txn_abort(txn);
+    }
+    sb_free(&why), sb_free(&users);
+    return (file->len ? file->s : NULL);
+}
+
 /* in_users_dir - the user's file is in rules.d/users/, where changes may write */
 static int in_users_dir(const char *rules_dir, const USER *u)
 {

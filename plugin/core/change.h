@@ -14,6 +14,7 @@
 #define CRIER_CHANGE_H
 
 #include "rules.h"
+#include "rulesdb.h"
 #include "strbuf.h"
 #include "strv.h"
 
@@ -52,6 +53,8 @@ void    change_free(CHANGE *c);
 int     change_apply(const char *rules_dir, const CHANGE *c, CHANGE_DONE *done, STRBUF *why);
 void    change_done_free(CHANGE_DONE *done);
 int     change_lock(const char *rules_dir, int exclusive, STRBUF *why);
+const char *change_user_file(RULESDB *rdb, const char *rules_dir, const char *address,
+			             STRBUF *file);
 
 /* userfile.c */
 void    userfile_format(const USER *u, const char *header, STRBUF *out);

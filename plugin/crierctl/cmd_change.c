@@ -12,13 +12,11 @@
 
 #include <getopt.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "change.h"
 #include "compile.h"
 #include "crierctl.h"
-#include "mem.h"
 
 /* The options and how many arguments each verb takes (USER, or USER NAME). */
 static const struct verb_shape {
@@ -77,30 +75,18 @@ static int change_options(CTL *ctl, const struct verb_shape *sh, int argc, char 
     return (CTL_OK);
 }
 
-/*
- * user_file - where the compiled set says the user is, when that is in
- * this rules.d/users/ (then a change reads only that file of users/)
- */
-static char *user_file(CTL *ctl, const char *address)
+/* user_file - the change's hint: where the compiled set says the user is */
+static const char *user_file(CTL *ctl, const char *address, STRBUF *file)
 {
-    STRBUF  why = STRBUF_INIT, users = STRBUF_INIT;
+    STRBUF  why = STRBUF_INIT;
     RULESDB *rdb;
-    MDB_txn *txn;
-    RDB_USER u;
-    char   *file = NULL;
 
-    sb_printf(&users, "%s/users/", ctl->conf.rules_dir);
     if (rulesdb_open(ctl->conf.state_dir, 0, &rdb, &why) == 0) {
-	if (rulesdb_read(rdb, &txn, &why) == 0) {
-	    if (rulesdb_get_user(rdb, txn, address, &u, &why) == 0
-		&& strncmp(u.file, users.s, users.len) == 0)
-		file = xstrdup(u.file);
-	    mdb_txn_abort(txn);
-	}
+	(void) change_user_file(rdb, ctl->conf.rules_dir, address, file);
 	rulesdb_close(rdb);
     }
-    sb_free(&why), sb_free(&users);
-    return (file);
+    sb_free(&why);
+    return (file->len ? file->s : NULL);
 }
 
 /* compile_user - the changed user into the set in service; all of rules.d if need be */
@@ -136,7 +122,7 @@ static int change_verb(CTL *ctl, int verb, int argc, char **argv)
     CHANGE  c;
     CHANGE_DONE done;
     STRBUF  why = STRBUF_INIT;
-    char   *hint = NULL;
+    STRBUF  hint = STRBUF_INIT;
     int     rc, reload = 1;
 
     memset(&c, 0, sizeof(c));
@@ -147,7 +133,7 @@ static int change_verb(CTL *ctl, int verb, int argc, char **argv)
 	change_free(&c);
 	return (rc);
     }
-    c.user_file = hint = user_file(ctl, c.user);
+    c.user_file = user_file(ctl, c.user, &hint);
     if (change_apply(ctl->conf.rules_dir, &c, &done, &why) < 0) {
 	rc = ctl_refuse(ctl, "%s", why.s);
     } else if (done.unchanged) {
@@ -165,7 +151,7 @@ static int change_verb(CTL *ctl, int verb, int argc, char **argv)
     change_done_free(&done);
     change_free(&c);
     sb_free(&why);
-    free(hint);
+    sb_free(&hint);
     return (rc);
 }
 

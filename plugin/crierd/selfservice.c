@@ -156,24 +156,6 @@ static void ask_confirm(const LIVE *lv, ANSWER *a, const char *user, int mute, c
     sb_free(&token);
 }
 
-/* user_file - the user's file as compiled, if in rules.d/users/: a change reads just it */
-static const char *user_file(const LIVE *lv, const char *address, STRBUF *file)
-{
-    STRBUF  why = STRBUF_INIT, users = STRBUF_INIT;
-    MDB_txn *txn;
-    RDB_USER u;
-
-    sb_printf(&users, "%s/users/", lv->conf.rules_dir);
-    if (rulesdb_read(crierd.rdb, &txn, &why) == 0) {
-	if (rulesdb_get_user(crierd.rdb, txn, address, &u, &why) == 0
-	    && strncmp(u.file, users.s, users.len) == 0)
-	    sb_puts(file, u.file);
-	mdb_txn_abort(txn);
-    }
-    sb_free(&why), sb_free(&users);
-    return (file->len ? file->s : NULL);
-}
-
 /* compile_change - the changed user into the set in service, or ask for a whole compile */
 static void compile_change(const LIVE *lv, ANSWER *a, const char *address, const char *file)
 {
@@ -224,7 +206,7 @@ static void use_token(const LIVE *lv, ANSWER *a, const char *token)
     c.verb = action == TOKEN_MUTE ? CHANGE_MUTE : CHANGE_UNMUTE;
     c.user = user.s;
     c.name = notif.s;
-    c.user_file = user_file(lv, user.s, &file);
+    c.user_file = change_user_file(crierd.rdb, lv->conf.rules_dir, user.s, &file);
     if (change_apply(lv->conf.rules_dir, &c, &done, &why) < 0) {
 	msg_warn("selfservice: %s %s for %s: %s", change_verb_name(c.verb), c.name, c.user, why.s);
 	sb_printf(&a->text, "'%s' could not be %sd; nothing was changed.\nThe postmaster "
