@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 top=$(pwd)
 [ "$(id -u)" = 0 ] || { echo "quickstart: run as root (it starts a private Postfix)" >&2; exit 1; }
 DEPS="build-essential autoconf automake libtool pkg-config libconfig-dev liblmdb-dev
-lmdb-utils libical-dev libmilter-dev libgmime-3.0-dev libjansson-dev libsodium-dev
+lmdb-utils libmilter-dev libgmime-3.0-dev libjansson-dev libsodium-dev
 libcurl4-openssl-dev postfix swaks"
 missing=""
 for p in $DEPS; do

@@ -44,6 +44,7 @@ typedef struct freq {
     char   *rrule;			/* NULL: immediately */
     const char *file;
     int     line;
+    int     rrule_line;			/* of the rrule setting */
 } FREQ;
 
 /* A filter an event type offers; no values means free text. */

@@ -281,7 +281,7 @@ static void check_catalog(const RULES *r, DIAG *d)
     for (i = 0; i < r->nfreqs; i++) {
 	sb_reset(&why);
 	if (r->freqs[i].rrule && sched_rrule_check(r->freqs[i].rrule, &why) < 0)
-	    diag_error(d, r->freqs[i].file, r->freqs[i].line, "frequency '%s': %s",
+	    diag_error(d, r->freqs[i].file, r->freqs[i].rrule_line, "frequency '%s': %s",
 		       r->freqs[i].name, sb_str(&why));
     }
     for (i = 0; i < r->nevtypes; i++) {

@@ -215,6 +215,7 @@ static void load_frequency(LOADER *ld, config_setting_t *s)
 	check_keys(ld, s, sb_str(&what), keys);
 	f->title = get_str(ld, s, "title", sb_str(&what), 0);
 	f->rrule = get_str(ld, s, "rrule", sb_str(&what), 0);
+	f->rrule_line = line_of(config_setting_get_member(s, "rrule"));
     }
     sb_free(&what);
 }

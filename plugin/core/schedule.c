@@ -1,161 +1,172 @@
 /*
- * schedule.c - iCalendar recurrences in IANA time zones (see schedule.h).
+ * schedule.c - digest schedules in IANA time zones (see schedule.h).
+ *
+ * Turning local occurrences into instants is monotone except across a gap
+ * (clocks set forward): a local time inside the gap is read with the
+ * offset before it and lands just after the change, later than the first
+ * local times after the gap. So sched_next() takes the first occurrence
+ * that falls after the asked instant, then also the first one after each
+ * nearby gap, and answers the earliest of them.
  */
 #include "config.h"
 
-#include <glib.h>
-#include <libical/ical.h>
+#include <stdint.h>
 #include <string.h>
 
+#include "rrule.h"
 #include "schedule.h"
+#include "tzfile.h"
 
-/*
- * sched_init - use the system zoneinfo (/usr/share/zoneinfo). libical's
- * built-in zone data is incomplete on Debian (Europe/Paris is missing).
- */
-void    sched_init(void)
+#define DAY		86400
+#define NEAR		(2 * DAY)	/* any change that can matter is this close */
+#define MAX_SCAN	4096		/* occurrences looked at before the first after */
+#define RULE_CACHE	16		/* parsed rules kept per thread */
+
+/* A thread's parsed rules, by the hash of their text. */
+typedef struct cached_rule {
+    char    text[RR_MAX_TEXT + 1];
+    RRULE   rule;
+    int     ok;
+} CACHED_RULE;
+
+static __thread CACHED_RULE rule_cache[RULE_CACHE];
+
+/* rule_get - a parsed rule from this thread's cache, parsed on a miss */
+static const RRULE *rule_get(const char *text, STRBUF *why)
 {
-    static int done;
+    uint32_t h = 2166136261u;
+    const unsigned char *s;
+    CACHED_RULE *c;
 
-    if (done++)
-	return;
-    icaltimezone_set_builtin_tzdata(0);
+    for (s = (const unsigned char *) text; *s; s++)
+	h = (h ^ *s) * 16777619u;
+    c = &rule_cache[h % RULE_CACHE];
+    if (c->ok && strcmp(c->text, text) == 0)
+	return (&c->rule);
+    if ((c->ok = rrule_parse(text, &c->rule, why) == 0) == 0)
+	return (NULL);				/* failures are not cached */
+    strcpy(c->text, text);			/* rrule_parse checked its length */
+    return (&c->rule);
 }
 
-/* sched_zone - GLib's zone for an IANA name (GLib caches them), or NULL */
-static GTimeZone *sched_zone(const char *tzid)
-{
-    if (strchr(tzid, '.') != NULL || tzid[0] == '/' || tzid[0] == 0)
-	return (NULL);
-    return (g_time_zone_new_identifier(tzid));
-}
-
-/* sched_zone_valid - true when tzid names a zone the system knows */
 int     sched_zone_valid(const char *tzid)
 {
-    GTimeZone *tz = sched_zone(tzid);
+    STRBUF  why = STRBUF_INIT;
+    const TZ_ZONE *z = tz_get(tzid, &why);
 
-    if (tz)
-	g_time_zone_unref(tz);
-    return (tz != NULL);
-}
-
-/* zone_offset - seconds east of UTC at instant t */
-static long zone_offset(GTimeZone *tz, time_t t)
-{
-    return (g_time_zone_get_offset(tz, g_time_zone_find_interval(tz, G_TIME_TYPE_UNIVERSAL,
-								  (gint64) t)));
+    sb_free(&why);
+    return (z != NULL);
 }
 
 /* sched_offset - seconds east of UTC at instant t in tzid (0 for an unknown zone) */
 long    sched_offset(const char *tzid, time_t t)
 {
-    GTimeZone *tz = sched_zone(tzid);
-    long    off = tz ? zone_offset(tz, t) : 0;
+    STRBUF  why = STRBUF_INIT;
+    const TZ_ZONE *z = tz_get(tzid, &why);
 
-    if (tz)
-	g_time_zone_unref(tz);
-    return (off);
+    sb_free(&why);
+    return (z ? tz_offset(z, t) : 0);
+}
+
+/* sched_local_to_utc - the instant of a local time in tzid (the DST policy above) */
+time_t  sched_local_to_utc(const char *tzid, time_t local)
+{
+    STRBUF  why = STRBUF_INIT;
+    const TZ_ZONE *z = tz_get(tzid, &why);
+
+    sb_free(&why);
+    return (z ? tz_local_to_utc(z, local) : local);
+}
+
+/* lowest_offset - the lowest offset in force within NEAR of instant t */
+static long lowest_offset(const TZ_ZONE *z, time_t t)
+{
+    long    low = tz_offset(z, t - NEAR), o;
+    int64_t c = t - NEAR;
+
+    while ((c = tz_next_change(z, c)) <= (int64_t) t + NEAR)
+	if ((o = tz_offset(z, c)) < low)
+	    low = o;
+    return (low);
+}
+
+/* first_after - the first occurrence from local time from on whose instant is after after */
+static int first_after(const RRULE *r, const TZ_ZONE *z, int64_t from, time_t after,
+		               int64_t *local, time_t *when)
+{
+    int     n;
+
+    for (n = 0; n < MAX_SCAN; n++, from = *local + 1) {
+	if (rrule_next_local(r, from, local) < 0)
+	    return (-1);
+	if ((*when = tz_local_to_utc(z, *local)) > after)
+	    return (0);
+    }
+    return (-1);
 }
 
 /*
- * local_to_utc - the instant of a local wall-clock time (given as seconds
- * as if it were UTC). The offsets in force half a day before and after
- * bracket any change; a time valid under both is the first instant, one
- * valid under neither falls in a gap and takes the offset from before it.
+ * next_instant - the earliest instant after after: the first occurrence
+ * found in local order, or the first after the end of a gap before it.
  */
-static time_t local_to_utc(GTimeZone *tz, time_t local)
+static int next_instant(const RRULE *r, const TZ_ZONE *z, time_t after, time_t *next)
 {
-    long    before = zone_offset(tz, local - 43200), after = zone_offset(tz, local + 43200);
-    time_t  ua = local - before, ub = local - after;
-    int     va = ua + zone_offset(tz, ua) == local, vb = ub + zone_offset(tz, ub) == local;
+    int64_t local, local2, c;
+    time_t  when, when2;
+    long    before, past;
 
-    if (va && vb)
-	return (ua < ub ? ua : ub);
-    if (vb)
-	return (ub);
-    return (ua);			/* valid, or in the gap: the offset before */
+    if (first_after(r, z, (int64_t) after + lowest_offset(z, after) + 1, after,
+		    &local, &when) < 0)
+	return (-1);
+    *next = when;
+    for (c = (int64_t) when - NEAR; (c = tz_next_change(z, c)) < (int64_t) *next;) {
+	before = tz_offset(z, c - 1);
+	past = tz_offset(z, c);
+	if (past > before && c + past > local		/* a gap ends after local */
+	    && first_after(r, z, c + past, after, &local2, &when2) == 0 && when2 < *next)
+	    *next = when2;
+    }
+    return (0);
 }
-
-time_t  sched_local_to_utc(const char *tzid, time_t local)
-{
-    GTimeZone *tz = sched_zone(tzid);
-    time_t  t = tz ? local_to_utc(tz, local) : local;
-
-    if (tz)
-	g_time_zone_unref(tz);
-    return (t);
-}
-
-#define SCHED_ANCHOR	946857600	/* 2000-01-03T00:00:00, a Monday, floating */
-#define SCHED_MAX_STEPS	100000
 
 /*
  * sched_next - the first occurrence of rrule in tzid strictly after the
- * instant after. The rule is anchored on a fixed Monday midnight, so an
- * INTERVAL keeps its phase whenever this is asked; expansion starts two
- * days before the local time of after, which covers any gap shift.
+ * instant after. Returns 0, or -1 with why: an unknown zone, a rule
+ * outside the subset, or (only for a rule that rrule_check() refuses) no
+ * occurrence in the next 11 years.
  */
 int     sched_next(const char *rrule, const char *tzid, time_t after, time_t *next, STRBUF *why)
 {
-    GTimeZone *tz = sched_zone(tzid);
-    struct icalrecurrencetype rt = icalrecurrencetype_from_string(rrule);
-    icalrecur_iterator *it;
-    struct icaltimetype occ;
-    int     steps, rc = -1;
+    const TZ_ZONE *z;
+    const RRULE *r;
 
-    if (tz == NULL || rt.freq == ICAL_NO_RECURRENCE) {
-	sb_printf(why, tz ? "invalid RRULE \"%s\"" : "unknown time zone \"%s\"",
-		  tz ? rrule : tzid);
-	if (tz)
-	    g_time_zone_unref(tz);
+    if ((z = tz_get(tzid, why)) == NULL)
+	return (-1);
+    if ((r = rule_get(rrule, why)) == NULL) {
+	sb_printf(why, " (RRULE \"%s\")", rrule);
 	return (-1);
     }
-    it = icalrecur_iterator_new(rt, icaltime_from_timet_with_zone(SCHED_ANCHOR, 0, NULL));
-    icalrecur_iterator_set_start(it, icaltime_from_timet_with_zone(
-		      after + zone_offset(tz, after) - 2 * 86400, 0, NULL));
-    for (steps = 0; it && steps < SCHED_MAX_STEPS; steps++) {
-	occ = icalrecur_iterator_next(it);
-	if (icaltime_is_null_time(occ))
-	    break;
-	if ((*next = local_to_utc(tz, icaltime_as_timet(occ))) > after) {
-	    rc = 0;
-	    break;
-	}
-    }
-    if (rc < 0)
-	sb_printf(why, "RRULE \"%s\" has no occurrence after this time", rrule);
-    if (it)
-	icalrecur_iterator_free(it);
-    g_time_zone_unref(tz);
-    return (rc);
-}
-
-/*
- * sched_rrule_check - a digest frequency must parse, recur forever (no COUNT
- * or UNTIL: a digest that stops would strand what it collects) and not be
- * finer than a minute.
- */
-int     sched_rrule_check(const char *rrule, STRBUF *why)
-{
-    struct icalrecurrencetype rt;
-
-    icalerror_clear_errno();
-    rt = icalrecurrencetype_from_string(rrule);
-    if (rt.freq == ICAL_NO_RECURRENCE || icalerrno != ICAL_NO_ERROR) {
-	sb_printf(why, "invalid RRULE \"%s\" (RFC 5545 section 3.3.10, e.g. "
-		  "\"FREQ=DAILY;BYHOUR=9;BYMINUTE=0\")", rrule);
-	icalerror_clear_errno();
-	return (-1);
-    }
-    if (rt.count != 0 || !icaltime_is_null_time(rt.until)) {
-	sb_printf(why, "RRULE \"%s\" ends (COUNT or UNTIL): a digest frequency must recur forever",
-		  rrule);
-	return (-1);
-    }
-    if (rt.freq == ICAL_SECONDLY_RECURRENCE) {
-	sb_printf(why, "RRULE \"%s\": FREQ=SECONDLY is too fine for a digest", rrule);
+    if (next_instant(r, z, after, next) < 0) {
+	if (rrule_check(rrule, why) == 0)	/* it says why, as crierctl check does */
+	    sb_puts(why, "no occurrence in the 11 years after this time");
+	sb_printf(why, " (RRULE \"%s\")", rrule);
 	return (-1);
     }
     return (0);
 }
+
+/*
+ * sched_rrule_check - a digest frequency must be in crier's subset and
+ * keep occurring (rrule_check); the message names the part at fault.
+ */
+int     sched_rrule_check(const char *rrule, STRBUF *why)
+{
+    STRBUF  msg = STRBUF_INIT;
+    int     rc = rrule_check(rrule, &msg);
+
+    if (rc < 0)
+	sb_printf(why, "RRULE \"%s\": %s", rrule, msg.s);
+    sb_free(&msg);
+    return (rc);
+}
+

@@ -133,7 +133,6 @@ int     main(int argc, char **argv)
 
     memset(&ctl, 0, sizeof(ctl));
     conf_defaults(&ctl.conf);
-    sched_init();
     {
 	STRBUF  why = STRBUF_INIT;
 

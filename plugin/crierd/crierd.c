@@ -573,7 +573,6 @@ int     main(int argc, char **argv)
     if ((action = options(argc, argv, &fg, &status)) < 0)
 	return (status);
     crierd.argv = argv;
-    sched_init();
     signal(SIGPIPE, SIG_IGN);
     if (clock_init(&why) < 0) {
 	fprintf(stderr, "crierd: %s\n", why.s);

@@ -12,6 +12,16 @@ grep -v '^crierctl: check: ' "$T/err" >"$T/problems"
 expect_same "$T/problems" "$srcdir/tests/rules/bad.ref"
 expect_in "$T/err" "crierctl: check: bad: 24 errors, 2 warnings"
 
+# Digest schedules: each refused at the line of its rrule, naming the part at
+# fault; the three at the end of the file are accepted (27 of 30 refused).
+(cd "$srcdir/tests/rules" && "$CRIERCTL" -r rrules check) >"$T/out" 2>"$T/err"
+[ $? = 1 ] || fail "check of tests/rules/rrules did not exit 1"
+grep -v '^crierctl: check: ' "$T/err" >"$T/problems"
+expect_same "$T/problems" "$srcdir/tests/rules/rrules.ref"
+expect_in "$T/err" "crierctl: check: rrules: 27 errors, 0 warnings"
+[ "$(grep -c 'rrule = ' "$srcdir/tests/rules/rrules/00-frequencies.conf")" = 30 ] \
+    || fail "tests/rules/rrules should hold 30 rules"
+
 # Usage errors exit 2; a missing -c file is refused (1), a missing default is fine.
 expect_exit 2 "$CRIERCTL" -r "$RULES" check extra
 expect_exit 2 "$CRIERCTL" -r "$RULES" frobnicate

@@ -1,8 +1,8 @@
 #!/bin/bash
 # tests/fuzz/run.sh SECONDS - build the libFuzzer targets with clang (the
-# event parsers, mail to the request address, the policy request reader)
-# and run each on a copy of its corpus (tests/fuzz/corpus-NAME) for
-# SECONDS (default 20). Exit 0 when nothing crashed. Needs clang and libclang-rt-14-dev (tests/run.sh installs them).
+# event parsers, mail to the request address, the policy request reader,
+# digest schedules) and run each on a copy of its corpus
+# (tests/fuzz/corpus-NAME) for SECONDS (default 20). Exit 0 when nothing crashed. Needs clang and libclang-rt-14-dev (tests/run.sh installs them).
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 secs=${1:-20}
@@ -13,7 +13,7 @@ cd "$top"
 cflags="-fsanitize=fuzzer,address,undefined -g -O1 -DCRIER_CONFDIR=\"/etc/crier\" -DCRIER_STATEDIR=\"/var/lib/crier\" -DCRIER_RUNDIR=\"/run/crier\" -I$work/build -Iplugin/util -Iplugin/core -Iplugin/store -Itests/unit"
 mkdir -p "$work/build"
 (cd "$work/build" && "$top/configure" -q CC=clang >/dev/null && make config.h >/dev/null)
-pkgs="libconfig lmdb libical gmime-3.0 gio-2.0 jansson"
+pkgs="libconfig lmdb gmime-3.0 gio-2.0 jansson"
 # fuzz NAME SOURCES... - build fuzz_NAME and run it on its corpus
 fuzz() {
     local name=$1; shift
@@ -28,4 +28,5 @@ fuzz() {
 fuzz event plugin/core/event.c plugin/core/event_mail.c plugin/core/mail.c
 fuzz selfmail plugin/core/selfmail.c plugin/core/mail.c
 fuzz policy plugin/core/policy_request.c plugin/core/policy.c plugin/core/throttle.c \
-    plugin/core/conf.c plugin/core/schedule.c
+    plugin/core/conf.c plugin/core/schedule.c plugin/core/rrule.c plugin/core/tzfile.c
+fuzz sched plugin/core/schedule.c plugin/core/rrule.c plugin/core/tzfile.c

@@ -1,8 +1,10 @@
 /*
  * t_schedule.c - digest schedules across daylight saving, in zones with
- * whole-hour and half-hour offsets, both changes of a year (expected
- * instants computed independently from the IANA data); RRULE intervals
- * keep their phase; CRIER_NOW parsing.
+ * whole-hour and half-hour offsets, both changes of a year, zones at
+ * UTC+12 and more, a skipped day, negative DST after 2037 (expected
+ * instants computed independently, with python-dateutil and zoneinfo);
+ * RRULE intervals keep their phase; a rule that never occurs is an
+ * error, not a crash or a hang; CRIER_NOW parsing.
  */
 #include "config.h"
 
@@ -56,6 +58,35 @@ static const struct {
     {"Australia/Adelaide", DAILY_0230, "2027-10-02T12:00:00Z", "2027-10-02T17:00:00Z", "gap"},
     {"Australia/Adelaide", DAILY_0900, "2027-10-02T12:00:00Z", "2027-10-02T22:30:00Z", "ACDT"},
     {"UTC", "FREQ=HOURLY;BYMINUTE=0", "2027-01-01T10:00:00Z", "2027-01-01T11:00:00Z", "hourly"},
+    /* issue 9, item 4: zones at UTC+12 and more on a change day */
+    {"Pacific/Auckland", DAILY_0230, "2027-09-25T12:00:00Z", "2027-09-25T14:30:00Z",
+    "gap: 03:30+13:00"},
+    {"Pacific/Auckland", DAILY_0230, "2027-04-03T12:00:00Z", "2027-04-03T13:30:00Z",
+    "repeated: the first 02:30, +13:00"},
+    {"Pacific/Auckland", "FREQ=DAILY;BYHOUR=2;BYMINUTE=0", "2027-09-25T13:10:00Z",
+    "2027-09-25T14:00:00Z", "no day skipped"},
+    {"Pacific/Chatham", DAILY_0230, "2027-09-25T12:00:00Z", "2027-09-25T13:45:00Z",
+    "02:30 exists on the change day"},
+    {"Pacific/Apia", "FREQ=DAILY;BYHOUR=9;BYMINUTE=0", "2011-12-29T20:00:00Z",
+    "2011-12-30T19:00:00Z", "the skipped day: offset before it"},
+    {"Pacific/Apia", "FREQ=DAILY;BYHOUR=9;BYMINUTE=0", "2011-12-30T19:00:00Z",
+    "2011-12-31T19:00:00Z", "the day after, +14:00"},
+    /* item 5: a zone-file footer with negative DST, after 2037 */
+    {"Europe/Dublin", DAILY_0900, "2040-01-10T00:00:00Z", "2040-01-10T09:00:00Z", "GMT"},
+    {"Europe/Dublin", DAILY_0900, "2040-07-10T00:00:00Z", "2040-07-10T08:00:00Z", "IST"},
+    {"Antarctica/Troll", DAILY_0900, "2027-07-01T00:00:00Z", "2027-07-01T07:00:00Z",
+    "2-hour DST"},
+    /* item 6: phases */
+    {"UTC", "FREQ=WEEKLY;INTERVAL=2;BYDAY=SU;BYHOUR=9;BYMINUTE=0", "2027-01-01T00:00:00Z",
+    "2027-01-03T09:00:00Z", "the anchor's fortnight, WKST=MO"},
+    {"UTC", "FREQ=HOURLY;INTERVAL=6;BYMINUTE=0", "2027-01-01T13:00:00Z",
+    "2027-01-01T18:00:00Z", "every 6 hours from midnight"},
+    {"UTC", "FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1;BYHOUR=17;BYMINUTE=0",
+    "2027-01-01T00:00:00Z", "2027-01-29T17:00:00Z", "last working day"},
+    {"UTC", "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29;BYHOUR=9;BYMINUTE=0", "2027-01-01T00:00:00Z",
+    "2028-02-29T09:00:00Z", "leap day"},
+    {"Asia/Kathmandu", "FREQ=MINUTELY;INTERVAL=15", "2027-01-01T00:01:00Z",
+    "2027-01-01T00:15:00Z", "quarter hours, +05:45"},
 };
 
 static void table(void)
@@ -101,6 +132,14 @@ static void errors(void)
 
     CHECK(sched_next(DAILY_0900, "Mars/Base", 0, &t, &why) < 0 && strstr(why.s, "time zone"),
 	  "unknown zone");
+    CHECK(sched_next("FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30", "UTC", 0, &t, &why) < 0
+	  && strstr(why.s, "BYMONTHDAY=30 never occurs with BYMONTH=2"), "never: %s", why.s);
+    sb_reset(&why);
+    CHECK(sched_next("FREQ=DAILY;INTERVAL=7;BYDAY=TU", "UTC", 1800000000, &t, &why) < 0
+	  && strstr(why.s, "never occurs: INTERVAL=7 and BYDAY=TU"), "never: %s", why.s);
+    sb_reset(&why);
+    CHECK(sched_next("FREQ=WEEKLY;BYDAY=1MO", "UTC", 0, &t, &why) < 0
+	  && strstr(why.s, "BYDAY=1MO needs FREQ=MONTHLY or YEARLY"), "misread: %s", why.s);
     CHECK(!sched_zone_valid("Europe/Berlinn") && sched_zone_valid("Asia/Kolkata")
 	  && sched_zone_valid("UTC") && !sched_zone_valid("../etc/passwd"), "zone names");
     CHECK(clock_parse_rfc3339("2027-03-14T08:59:50-07:00", &t) == 0 && t == 1805039990,
@@ -111,7 +150,6 @@ static void errors(void)
 
 int     main(void)
 {
-    sched_init();
     table();
     interval_phase();
     errors();
