@@ -17,13 +17,27 @@
 
 #include "conf.h"
 #include "rulesdb.h"
+#include "statedb.h"
 #include "strbuf.h"
 
 #define DIGEST_OK	0
 #define DIGEST_NO_USER	1		/* the recipient left rules.d */
+#define DIGEST_NO_SCHEDULE 2		/* the rule gives no time: due at once, why says why */
 
-int     digest_due(RULESDB *rdb, MDB_txn *txn, const CONF *cf, const char *recipient,
+int     digest_due(RULESDB *rdb, MDB_txn *txn, const char *default_tz, const char *recipient,
 		           const char *frequency, time_t after, time_t *due, STRBUF *why);
-const char *digest_zone(RULESDB *rdb, MDB_txn *txn, const CONF *cf, const char *recipient);
+const char *digest_zone(RULESDB *rdb, MDB_txn *txn, const char *default_tz,
+			        const char *recipient);
+
+/* What digest_replan() did. */
+typedef struct digest_replan_stats {
+    size_t  digests;			/* pending digests looked at */
+    size_t  moved;			/* whose due time changed */
+    size_t  at_once;			/* due at once: their rule gives no time */
+    STRBUF  first_why;			/* why, for the first of those */
+} DIGEST_REPLAN;
+
+int     digest_replan(RULESDB *rdb, STATEDB *sdb, const char *default_tz, DIGEST_REPLAN *st,
+		              STRBUF *why);
 
 #endif

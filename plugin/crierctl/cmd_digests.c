@@ -44,7 +44,7 @@ static int show_group(const SDB_GROUP *g, void *ctx)
     if (p->user && str_casecmp(p->user, g->recipient) != 0)
 	return (0);
     (void) statedb_items_each(p->sdb, p->stxn, g->recipient, g->frequency, count_item, &n, &why);
-    tz = p->rtxn ? digest_zone(p->rdb, p->rtxn, &p->ctl->conf, g->recipient)
+    tz = p->rtxn ? digest_zone(p->rdb, p->rtxn, p->ctl->conf.default_timezone, g->recipient)
 	: p->ctl->conf.default_timezone;
     clock_format((time_t) g->due, sched_offset(tz, (time_t) g->due), &local);
     clock_format((time_t) g->due, 0, &utc);

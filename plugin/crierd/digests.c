@@ -283,7 +283,7 @@ static int prepare_digest(const LIVE *lv, BUILD *b, const DUE *d, time_t due, PR
 	low = p->seqs[i] < low ? p->seqs[i] : low;
     }
     (void) rulesdb_get_freq(crierd.rdb, b->rtxn, d->frequency, &title, &rrule, &pos, b->why);
-    period(digest_zone(crierd.rdb, b->rtxn, &lv->conf, d->recipient), due, day, sizeof(day));
+    period(digest_zone(crierd.rdb, b->rtxn, lv->conf.default_timezone, d->recipient), due, day, sizeof(day));
     sb_printf(&first, "digest.%llu", (unsigned long long) low);
     render_message_id(first.s, d->recipient, d->frequency, lv->conf.sender_address, &p->mid);
     memset(&rd, 0, sizeof(rd));
@@ -319,6 +319,14 @@ static void build_free(BUILD *b)
 	mdb_txn_abort(b->stxn);
 }
 
+/* reschedule - one digest's new due time (0: it has nothing left) */
+static int reschedule(const DUE *d, time_t due, STRBUF *why)
+{
+    SDB_GROUP g = {d->recipient, d->frequency, (uint64_t) due};
+
+    return (statedb_reschedule(crierd.sdb, &g, 1, why));
+}
+
 /*
  * digest_one - one digest that was due: prepared to leave (returns 1:
  * rendered, or, for a recipient gone from rules.d, dropped), or
@@ -337,16 +345,21 @@ static int digest_one(const LIVE *lv, const DUE *d, time_t now, PREPARED *p)
     if (rulesdb_read(crierd.rdb, &b.rtxn, &why) == 0 && statedb_read(crierd.sdb, &b.stxn, &why) == 0
 	&& statedb_items_each(crierd.sdb, b.stxn, d->recipient, d->frequency, item_add, &b,
 			      &why) == 0 && !b.failed)
-	rc = digest_due(crierd.rdb, b.rtxn, &lv->conf, d->recipient, d->frequency,
+	rc = digest_due(crierd.rdb, b.rtxn, lv->conf.default_timezone, d->recipient, d->frequency,
 			(time_t) b.oldest, &due, &why);
+    if (rc == DIGEST_NO_SCHEDULE) {
+	msg_warn("digest: to=<%s> frequency=%s: %s: sent at once", d->recipient, d->frequency,
+		 why.s);
+	rc = DIGEST_OK;
+    }
     if (b.nitems == 0 && b.more == 0 && b.nlost > 0 && rc >= 0)
 	prepared_init(p, d, &b), rc = 1;	/* nothing to send: only removals */
     else if (b.nitems == 0 && b.more == 0 && rc >= 0)
-	rc = statedb_reschedule(crierd.sdb, d->recipient, d->frequency, 0, &why);
+	rc = reschedule(d, 0, &why);
     else if (rc == DIGEST_NO_USER)
 	prepared_init(p, d, &b), rc = 1;
     else if (rc == DIGEST_OK && due > now)
-	rc = statedb_reschedule(crierd.sdb, d->recipient, d->frequency, (uint64_t) due, &why);
+	rc = reschedule(d, due, &why);
     else if (rc == DIGEST_OK)
 	rc = prepare_digest(lv, &b, d, due, p) == 0 ? 1 : -1;
     if (rc < 0) {
@@ -386,80 +399,36 @@ static void commit(PREPARED *p, size_t n)
     }
 }
 
-static int first_arrival(const SDB_ITEM *it, void *ctx)
-{
-    *(uint64_t *) ctx = it->arrived;
-    return (1);
-}
-
-typedef struct groups {
-    SDB_GROUP *v;
-    size_t  len;
-    size_t  cap;
-} GROUPS;
-
-static int collect_group(const SDB_GROUP *g, void *ctx)
-{
-    GROUPS *gs = ctx;
-
-    if (gs->len == gs->cap)
-	gs->v = xrealloc(gs->v, (gs->cap = gs->cap ? gs->cap * 2 : 64) * sizeof(SDB_GROUP));
-    gs->v[gs->len].recipient = xstrdup(g->recipient);
-    gs->v[gs->len].frequency = xstrdup(g->frequency);
-    gs->v[gs->len++].due = g->due;
-    return (0);
-}
-
-/* reschedule_one - the due time of one digest under the rules in service now */
-static void reschedule_one(const LIVE *lv, const SDB_GROUP *g, STRBUF *why)
-{
-    MDB_txn *rtxn = NULL, *stxn = NULL;
-    uint64_t oldest = 0;
-    time_t  due;
-    int     rc = -1;
-
-    if (rulesdb_read(crierd.rdb, &rtxn, why) == 0 && statedb_read(crierd.sdb, &stxn, why) == 0
-	&& statedb_items_each(crierd.sdb, stxn, g->recipient, g->frequency, first_arrival,
-			      &oldest, why) == 0)
-	rc = digest_due(crierd.rdb, rtxn, &lv->conf, g->recipient, g->frequency,
-			(time_t) oldest, &due, why);
-    if (rtxn)
-	mdb_txn_abort(rtxn);
-    if (stxn)
-	mdb_txn_abort(stxn);
-    if (rc >= 0 && (uint64_t) due != g->due) {
-	msg_info("digest: to=<%s> frequency=%s rescheduled (rules changed)", g->recipient,
-		 g->frequency);
-	rc = statedb_reschedule(crierd.sdb, g->recipient, g->frequency, (uint64_t) due, why);
-    }
-    if (rc < 0)
-	msg_error("digest: to=<%s> frequency=%s: cannot reschedule: %s", g->recipient,
-		  g->frequency, why->s);
-}
-
-/* reschedule_all - new rules: every pending digest's due time again */
+/*
+ * reschedule_all - new rules: every pending digest's due time again
+ * (digest_replan), with one log line for them all.
+ */
 static void reschedule_all(void)
 {
     STRBUF  why = STRBUF_INIT;
-    GROUPS  gs = {NULL, 0, 0};
-    MDB_txn *txn;
-    LIVE   *lv;
-    size_t  i;
+    DIGEST_REPLAN st = {0, 0, 0, STRBUF_INIT};
+    struct timespec t0, t1;
+    char   *tz;
+    LIVE   *lv = live_hold();
+    int     rc;
 
-    if (statedb_read(crierd.sdb, &txn, &why) == 0) {
-	(void) statedb_groups_each(crierd.sdb, txn, 0, collect_group, &gs, &why);
-	mdb_txn_abort(txn);
-    }
-    for (i = 0; i < gs.len; i++) {
-	sb_reset(&why);
-	lv = live_hold();
-	reschedule_one(lv, &gs.v[i], &why);
-	live_release();
-	free((void *) gs.v[i].recipient);
-	free((void *) gs.v[i].frequency);
-    }
-    free(gs.v);
+    tz = xstrdup(lv->conf.default_timezone);
+    live_release();
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    rc = digest_replan(crierd.rdb, crierd.sdb, tz, &st, &why);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    if (st.moved || rc < 0)
+	msg_info("digest: replanned %zu pending digests for the rules in service: %zu "
+		 "rescheduled in %.1f s", st.digests, st.moved,
+		 (double) (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
+    if (rc < 0)
+	msg_error("digest: replanning stopped: %s", why.s);
+    if (st.at_once)
+	msg_warn("digest: %zu digests are due at once, their rule gives no time; the "
+		 "first: %s", st.at_once, st.first_why.s);
+    sb_free(&st.first_why);
     sb_free(&why);
+    free(tz);
 }
 
 /* run_due - every digest due by now; 1 when there may be more right away */

@@ -121,14 +121,20 @@ static int render_group(const LIVE *lv, MDB_txn *txn, const EVENT *ev, const MAT
     return (rc);
 }
 
-/* digest_group - one digest item for one recipient and frequency */
+/*
+ * digest_group - one digest item for one recipient and frequency. A
+ * schedule that gives no time makes the digest due at once (logged), so
+ * the event and its other recipients go on.
+ */
 static int digest_group(const LIVE *lv, MDB_txn *txn, const EVENT *ev, const MATCH *m,
-			        size_t from, size_t to, BATCH *b, STRBUF *why)
+			        size_t from, size_t to, BATCH *b, const char *qid, STRBUF *why)
 {
     SDB_ITEM *it = &b->items[b->nitems++];
     char  **ids = xcalloc(to - from + 1, sizeof(char *));
+    STRBUF  sched = STRBUF_INIT;
     time_t  due;
     size_t  i;
+    int     rc;
 
     for (i = from; i < to; i++)
 	ids[i - from] = m->hits[i].notification;
@@ -138,11 +144,16 @@ static int digest_group(const LIVE *lv, MDB_txn *txn, const EVENT *ev, const MAT
     it->notifs = ids;
     it->nnotifs = to - from;
     it->arrived = (uint64_t) clock_now();
-    if (digest_due(crierd.rdb, txn, &lv->conf, it->recipient, it->frequency,
-		   (time_t) it->arrived, &due, why) < 0)
-	return (-1);
+    rc = digest_due(crierd.rdb, txn, lv->conf.default_timezone, it->recipient, it->frequency,
+		    (time_t) it->arrived, &due, &sched);
+    if (rc < 0)
+	sb_puts(why, sched.s);
+    else if (rc == DIGEST_NO_SCHEDULE)
+	msg_warn("%s: event=%s to=<%s> frequency=%s: %s: the digest is due at once", qid,
+		 ev->id, it->recipient, it->frequency, sched.s);
+    sb_free(&sched);
     it->due = (uint64_t) due;
-    return (0);
+    return (rc < 0 ? -1 : 0);
 }
 
 /* is_immediate - a frequency without an RRULE sends at once */
@@ -171,7 +182,7 @@ static int build(const LIVE *lv, MDB_txn *txn, const EVENT *ev, const MATCH *m, 
 	    msg_warn("%s: event=%s recipient=%s: crier's own address, skipped", qid, ev->id,
 		     m->hits[i].recipient);
 	else if (!is_immediate(txn, m->hits[i].frequency)) {
-	    if (digest_group(lv, txn, ev, m, i, end, b, why) < 0)
+	    if (digest_group(lv, txn, ev, m, i, end, b, qid, why) < 0)
 		return (-1);
 	} else if (render_group(lv, txn, ev, m, i, end, b, why) < 0)
 	    return (-1);

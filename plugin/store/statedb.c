@@ -646,21 +646,22 @@ static int group_of_due(STATEDB *sdb, MDB_txn *txn, const MDB_val *k, MDB_val *v
 }
 
 /*
- * statedb_groups_each - every pending digest, by recipient, or (by_due) in
- * the order they fall due. Stops when fn returns non-zero.
+ * groups_walk - the pending digests from cursor position op (MDB_NEXT: the
+ * first; MDB_SET_RANGE with *k: the first at or after it), by recipient
+ * or (by_due) in the order they fall due. Stops when fn returns non-zero.
  */
-int     statedb_groups_each(STATEDB *sdb, MDB_txn *txn, int by_due, SDB_GROUP_FN fn,
-			            void *ctx, STRBUF *why)
+static int groups_walk(STATEDB *sdb, MDB_txn *txn, int by_due, MDB_cursor_op op, MDB_val *k,
+		               SDB_GROUP_FN fn, void *ctx, STRBUF *why)
 {
     MDB_cursor *c;
-    MDB_val k, v;
+    MDB_val v;
     SDB_GROUP g;
     int     rc, db = by_due ? SDB_DUE : SDB_DGROUPS;
 
     if ((rc = mdb_cursor_open(txn, sdb->dbi[db], &c)) != 0)
 	return (store_fail(sdb->st, rc, sdb_tables[db].name, why));
-    while ((rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) == 0) {
-	if (by_due && (rc = group_of_due(sdb, txn, &k, &v)) != 0)
+    for (; (rc = mdb_cursor_get(c, k, &v, op)) == 0; op = MDB_NEXT) {
+	if (by_due && (rc = group_of_due(sdb, txn, k, &v)) != 0)
 	    break;
 	if (decode_group(&v, &g) < 0) {
 	    rc = MDB_CORRUPTED;
@@ -671,6 +672,36 @@ int     statedb_groups_each(STATEDB *sdb, MDB_txn *txn, int by_due, SDB_GROUP_FN
     }
     mdb_cursor_close(c);
     return (rc == 0 || rc == MDB_NOTFOUND ? 0 : store_fail(sdb->st, rc, "dgroups", why));
+}
+
+/* statedb_groups_each - every pending digest (see groups_walk) */
+int     statedb_groups_each(STATEDB *sdb, MDB_txn *txn, int by_due, SDB_GROUP_FN fn,
+			            void *ctx, STRBUF *why)
+{
+    MDB_val k = {0, NULL};
+
+    return (groups_walk(sdb, txn, by_due, MDB_NEXT, &k, fn, ctx, why));
+}
+
+/*
+ * statedb_groups_after - the pending digests by recipient, from the one
+ * after (recipient, frequency): a long walk in pages, each in its own
+ * read transaction, so that no reader pins old pages for long.
+ */
+int     statedb_groups_after(STATEDB *sdb, MDB_txn *txn, const char *recipient,
+			             const char *frequency, SDB_GROUP_FN fn, void *ctx, STRBUF *why)
+{
+    STRBUF  gk = STRBUF_INIT;
+    MDB_val k;
+    int     rc;
+
+    group_key(&gk, recipient, frequency);
+    sb_putc(&gk, 0);				/* the first key after it */
+    k.mv_data = gk.s;
+    k.mv_size = gk.len;
+    rc = groups_walk(sdb, txn, 0, MDB_SET_RANGE, &k, fn, ctx, why);
+    sb_free(&gk);
+    return (rc);
 }
 
 static int decode_item(const MDB_val *k, const MDB_val *v, SDB_ITEM *it)
@@ -762,18 +793,20 @@ static int set_due(STATEDB *sdb, MDB_txn *txn, const STRBUF *gk, const char *rec
     return (rc ? -1 : 0);
 }
 
-/* statedb_reschedule - a digest's new due time (rules or zone changed) */
-int     statedb_reschedule(STATEDB *sdb, const char *recipient, const char *frequency,
-			           uint64_t due, STRBUF *why)
+/* statedb_reschedule - new due times of digests (rules or zones changed), in one transaction */
+int     statedb_reschedule(STATEDB *sdb, const SDB_GROUP *v, size_t n, STRBUF *why)
 {
     STRBUF  gk = STRBUF_INIT;
     MDB_txn *txn;
-    int     rc;
+    size_t  i;
+    int     rc = 0;
 
     if (store_begin(sdb->st, 0, &txn, why) < 0)
 	return (-1);
-    group_key(&gk, recipient, frequency);
-    rc = set_due(sdb, txn, &gk, recipient, frequency, due, why);
+    for (i = 0; rc == 0 && i < n; i++) {
+	group_key(&gk, v[i].recipient, v[i].frequency);
+	rc = set_due(sdb, txn, &gk, v[i].recipient, v[i].frequency, v[i].due, why);
+    }
     sb_free(&gk);
     return (write_end(sdb, txn, rc, why));
 }

@@ -106,8 +106,9 @@ int     statedb_groups_each(STATEDB *sdb, MDB_txn *txn, int by_due, SDB_GROUP_FN
 			            void *ctx, STRBUF *why);
 int     statedb_items_each(STATEDB *sdb, MDB_txn *txn, const char *recipient,
 			           const char *frequency, SDB_ITEM_FN fn, void *ctx, STRBUF *why);
-int     statedb_reschedule(STATEDB *sdb, const char *recipient, const char *frequency,
-			           uint64_t due, STRBUF *why);
+int     statedb_groups_after(STATEDB *sdb, MDB_txn *txn, const char *recipient,
+			             const char *frequency, SDB_GROUP_FN fn, void *ctx, STRBUF *why);
+int     statedb_reschedule(STATEDB *sdb, const SDB_GROUP *v, size_t n, STRBUF *why);
 /* One digest leaving the schedule: its message (NULL: dropped) and items. */
 typedef struct sdb_move {
     const char *recipient;
