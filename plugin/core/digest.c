@@ -50,7 +50,8 @@ int     digest_due(RULESDB *rdb, MDB_txn *txn, const char *default_tz, const cha
     return (DIGEST_OK);
 }
 
-#define REPLAN_PAGE	1000		/* digests per read and per commit */
+#define REPLAN_PAGE	1000		/* digests per read transaction */
+#define REPLAN_COMMIT	20000		/* new due times per write transaction */
 
 /* A page of pending digests, copied out of the read transaction. */
 typedef struct page {
@@ -115,20 +116,69 @@ static int replan_page(RULESDB *rdb, STATEDB *sdb, const char *default_tz, PAGE 
     return (rc < 0 ? -1 : 0);
 }
 
+/* Changed due times waiting for their write transaction. */
+typedef struct moves {
+    SDB_GROUP *v;
+    size_t  len;
+    size_t  cap;
+} MOVES;
+
+static void moves_forget(MOVES *mv)
+{
+    size_t  i;
+
+    for (i = 0; i < mv->len; i++) {
+	free((void *) mv->v[i].recipient);
+	free((void *) mv->v[i].frequency);
+    }
+    mv->len = 0;
+}
+
+/* moves_flush - write the waiting due times in one transaction, then forget them */
+static int moves_flush(STATEDB *sdb, MOVES *mv, DIGEST_REPLAN *st, STRBUF *why)
+{
+    int     rc = mv->len ? statedb_reschedule(sdb, mv->v, mv->len, why) : 0;
+
+    st->moved += rc == 0 ? mv->len : 0;
+    moves_forget(mv);
+    return (rc);
+}
+
+/* page_done - the page's changed digests join the moves; the rest is freed */
+static void page_done(PAGE *pg, size_t nchanged, MOVES *mv)
+{
+    size_t  i;
+
+    for (i = 0; i < pg->len; i++) {
+	if (i < nchanged) {
+	    if (mv->len == mv->cap)
+		mv->v = xrealloc(mv->v, (mv->cap = mv->cap ? 2 * mv->cap : 1024)
+				 * sizeof(SDB_GROUP));
+	    mv->v[mv->len++] = pg->v[i];
+	    continue;
+	}
+	free((void *) pg->v[i].recipient);
+	free((void *) pg->v[i].frequency);
+    }
+}
+
 /*
  * digest_replan - every pending digest's due time again, under the rules
- * in service now (they changed). A page of digests at a time: one read of
- * each store, then the changes in one write transaction, so that 10^6
- * digests take seconds, not 10^6 commits. Returns 0 or -1 with why (what
- * was done stays done).
+ * in service now (they changed). A page of digests is read at a time (one
+ * short read transaction of each store), and the new due times are
+ * written REPLAN_COMMIT at a time: a move rewrites scattered pages of the
+ * due index, so few large commits are what makes 10^6 digests take
+ * seconds. Returns 0 or -1 with why (what was written stays written; the
+ * next replan finishes the job).
  */
 int     digest_replan(RULESDB *rdb, STATEDB *sdb, const char *default_tz, DIGEST_REPLAN *st,
 		              STRBUF *why)
 {
     PAGE   *pg = xcalloc(1, sizeof(PAGE));
+    MOVES   mv = {NULL, 0, 0};
     char   *last_r = NULL, *last_f = NULL;
     MDB_txn *txn;
-    size_t  i, n = 0;
+    size_t  n = 0;
     int     rc;
 
     do {
@@ -146,15 +196,15 @@ int     digest_replan(RULESDB *rdb, STATEDB *sdb, const char *default_tz, DIGEST
 	}
 	if (rc == 0)
 	    rc = replan_page(rdb, sdb, default_tz, pg, &n, st, why);
-	if (rc == 0 && n > 0)
-	    rc = statedb_reschedule(sdb, pg->v, n, why);
+	page_done(pg, rc == 0 ? n : 0, &mv);
 	st->digests += pg->len;
-	st->moved += rc == 0 ? n : 0;
-	for (i = 0; i < pg->len; i++) {
-	    free((void *) pg->v[i].recipient);
-	    free((void *) pg->v[i].frequency);
-	}
+	if (rc == 0 && mv.len >= REPLAN_COMMIT)
+	    rc = moves_flush(sdb, &mv, st, why);
     } while (rc == 0 && pg->len == REPLAN_PAGE);
+    if (rc == 0)
+	rc = moves_flush(sdb, &mv, st, why);
+    moves_forget(&mv);
+    free(mv.v);
     free(last_r), free(last_f);
     free(pg);
     return (rc);

@@ -20,7 +20,7 @@
 #define DAY		86400
 #define NEAR		(2 * DAY)	/* any change that can matter is this close */
 #define MAX_SCAN	4096		/* occurrences looked at before the first after */
-#define RULE_CACHE	16		/* parsed rules kept per thread */
+#define RULE_CACHE	64		/* parsed rules kept per thread */
 
 /* A thread's parsed rules, by the hash of their text. */
 typedef struct cached_rule {

@@ -43,7 +43,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/crier-bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 trap 'exit 1' INT TERM HUP
 
-pkgs="libconfig lmdb libical gmime-3.0 jansson"
+pkgs="libconfig lmdb gmime-3.0 jansson"
 warn="-O2 -Wall -Wextra"
 gcc $warn -o "$work/gen-rules" tests/bench/gen-rules.c
 gcc $warn -I plugin/util -I plugin/core -I plugin/store -I "$build" \
