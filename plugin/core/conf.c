@@ -50,6 +50,7 @@ static const struct conf_key {
     {"submit_sasl_users", CONF_LIST, NULL, offsetof(CONF, submit_sasl_users)},
     {"submit_senders", CONF_LIST, NULL, offsetof(CONF, submit_senders)},
     {"submit_rate_limit", CONF_COUNT, "600", offsetof(CONF, submit_rate_limit)},
+    {"submit_rate_limit_ipv6_prefix", CONF_INT, "64", offsetof(CONF, submit_rate_limit_ipv6_prefix)},
     {"crier_domain", CONF_STR, "", offsetof(CONF, crier_domain)},
     {"recipient_delimiter", CONF_STR, "+", offsetof(CONF, recipient_delimiter)},
     {NULL, 0, NULL, 0},
@@ -267,6 +268,11 @@ int     conf_check(const CONF *cf, STRBUF *why)
     if (*cf->policy_socket && !conf_socket_ok(cf->policy_socket)) {
 	sb_printf(why, "policy_socket \"%s\": use unix:/path or inet:port@host, "
 		  "or \"\" for no policy service", cf->policy_socket);
+	return (-1);
+    }
+    if (cf->submit_rate_limit_ipv6_prefix > 128) {
+	sb_printf(why, "submit_rate_limit_ipv6_prefix = %ld: a prefix length from 1 to 128",
+		  cf->submit_rate_limit_ipv6_prefix);
 	return (-1);
     }
     if (*cf->recipient_delimiter == 0 || str_has_ctl(cf->recipient_delimiter)

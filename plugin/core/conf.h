@@ -34,6 +34,7 @@ typedef struct conf {
     STRV    submit_sasl_users;
     STRV    submit_senders;
     long    submit_rate_limit;		/* events per minute per submitter; 0: none */
+    long    submit_rate_limit_ipv6_prefix;	/* an IPv6 client is its /N */
     char   *crier_domain;		/* a domain crier owns whole, or "" */
     char   *recipient_delimiter;	/* Postfix's, for address extensions */
 } CONF;

@@ -5,6 +5,8 @@
  *                         submit_sasl_users, submit_senders: any one
  *                         admits), each within submit_rate_limit;
  *                         others REJECT 5.7.1, the too fast DEFER 4.7.1
+ *                         (an IPv6 client counts by its prefix, of
+ *                         submit_rate_limit_ipv6_prefix bits)
  *   request address       anybody: its commands carry signed tokens
  *   crier's local parts   with an extension (recipient_delimiter), and any
  *                         other address in crier_domain but postmaster:
@@ -17,6 +19,7 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <gio/gio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +39,7 @@ struct policy {
     STRV    sasl_users;
     STRV    senders;			/* user@domain or @domain */
     long    rate;			/* events a minute; 0: no limit */
+    int     v6prefix;			/* bits of an IPv6 client's bucket */
     ADDR    own[3];			/* events, request, sender */
     char   *crier_domain;		/* "" when crier owns no domain */
     char   *delimiters;
@@ -104,6 +108,7 @@ POLICY *policy_create(const CONF *cf, STRBUF *why)
     p->crier_domain = xstrdup(cf->crier_domain);
     p->delimiters = xstrdup(cf->recipient_delimiter);
     p->rate = cf->submit_rate_limit;
+    p->v6prefix = (int) cf->submit_rate_limit_ipv6_prefix;
     for (i = 0; i < cf->submit_sasl_users.len; i++)
 	strv_add(&p->sasl_users, cf->submit_sasl_users.v[i]);
     if (add_networks(p, &cf->submit_networks, why) < 0
@@ -141,7 +146,7 @@ void    policy_describe(const POLICY *p, STRBUF *out)
     sb_printf(out, "%u submit_networks, %zu submit_sasl_users, %zu submit_senders, ",
 	      p->networks->len, p->sasl_users.len, p->senders.len);
     if (p->rate > 0)
-	sb_printf(out, "submit_rate_limit %ld a minute", p->rate);
+	sb_printf(out, "submit_rate_limit %ld a minute (IPv6 by /%d)", p->rate, p->v6prefix);
     else
 	sb_puts(out, "no submit_rate_limit");
     if (*p->crier_domain)
@@ -221,6 +226,41 @@ static int may_submit(const POLICY *p, const POLICY_REQ *req)
 }
 
 /*
+ * client_key - the rate limit's bucket of a client address: an IPv4
+ * address alone (IPv4-mapped IPv6 too), an IPv6 address by its first
+ * v6prefix bits, so that a client cannot escape the limit by rotating
+ * through the addresses of its own /64; anything else as it is
+ */
+static void client_key(const POLICY *p, const char *client, STRBUF *key)
+{
+    char    text[INET6_ADDRSTRLEN];
+    struct in6_addr a6;
+    struct in_addr a4;
+    int     i, bits;
+
+    if (client == NULL)
+	client = "";
+    if (inet_pton(AF_INET, client, &a4) == 1) {
+	sb_printf(key, "addr:%s", inet_ntop(AF_INET, &a4, text, sizeof(text)));
+	return;
+    }
+    if (inet_pton(AF_INET6, client, &a6) != 1) {
+	sb_printf(key, "addr:%s", client);
+	return;
+    }
+    if (IN6_IS_ADDR_V4MAPPED(&a6)) {
+	memcpy(&a4, a6.s6_addr + 12, 4);
+	sb_printf(key, "addr:%s", inet_ntop(AF_INET, &a4, text, sizeof(text)));
+	return;
+    }
+    for (i = 0; i < 16; i++) {
+	bits = p->v6prefix - 8 * i;
+	a6.s6_addr[i] &= bits >= 8 ? 0xff : bits <= 0 ? 0 : (0xff << (8 - bits)) & 0xff;
+    }
+    sb_printf(key, "addr:%s/%d", inet_ntop(AF_INET6, &a6, text, sizeof(text)), p->v6prefix);
+}
+
+/*
  * policy_decide - the answer to one request: POLICY_DUNNO, or a refusal
  * with the action for Postfix (without "action=") and the reason for the
  * log. now is monotonic seconds, for the rate limit.
@@ -250,7 +290,7 @@ int     policy_decide(const POLICY *p, THROTTLE *t, const POLICY_REQ *req, doubl
 	sb_printf(&key, "sasl:%s", req->sasl_username);
 	str_lower(key.s);		/* logins match without case: one bucket */
     } else
-	sb_printf(&key, "addr:%s", req->client_address ? req->client_address : "");
+	client_key(p, req->client_address, &key);
     ok = throttle_take(t, key.s, p->rate, now);
     sb_free(&key);
     if (ok)

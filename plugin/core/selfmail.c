@@ -6,6 +6,7 @@
  */
 #include "config.h"
 
+#include <glib.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -210,4 +211,97 @@ void    selfmail_free(SELF_MAIL *sm)
     free(sm->from);
     free(sm->message_id);
     memset(sm, 0, sizeof(*sm));
+}
+
+/*
+ * selfmail_quote - a piece of the request to repeat in an answer: at most
+ * SELF_QUOTE_MAX characters, "..." when there were more, letters, digits,
+ * punctuation and spaces only (a control character, other white space, a
+ * format character such as a bidi override, or bytes that are not UTF-8
+ * each become one '?')
+ */
+void    selfmail_quote(const char *text, STRBUF *out)
+{
+    const char *p = text ? text : "", *end = p + strlen(p);
+    gunichar c;
+    int     n;
+
+    for (n = 0; *p; n++) {
+	if (n == SELF_QUOTE_MAX) {
+	    sb_puts(out, "...");
+	    return;
+	}
+	c = g_utf8_get_char_validated(p, end - p);
+	if (c == (gunichar) - 1 || c == (gunichar) - 2) {
+	    sb_putc(out, '?');
+	    p++;
+	    continue;
+	}
+	if (c == ' ' || (c > ' ' && c < 0x7f) || (c >= 0xa0 && (g_unichar_isalnum(c)
+						      || g_unichar_ispunct(c))))
+	    sb_putn(out, p, (size_t) (g_utf8_next_char(p) - p));
+	else
+	    sb_putc(out, '?');
+	p = g_utf8_next_char(p);
+    }
+}
+
+/*
+ * The day's answers: address -> how many, and whether one said "could not
+ * understand". Only registered addresses are answered, so the table stays
+ * as small as the users; it starts empty each day (UTC).
+ */
+typedef struct quota_entry {
+    long    answers;
+    int     puzzled;
+} QUOTA_ENTRY;
+
+struct self_quota {
+    GHashTable *today;			/* lower-case address (owned) -> QUOTA_ENTRY */
+    time_t  day;			/* now / 86400 of the table */
+};
+
+SELF_QUOTA *selfquota_create(void)
+{
+    SELF_QUOTA *q = xcalloc(1, sizeof(SELF_QUOTA));
+
+    q->today = g_hash_table_new_full(g_str_hash, g_str_equal, free, free);
+    return (q);
+}
+
+void    selfquota_free(SELF_QUOTA *q)
+{
+    if (q == NULL)
+	return;
+    g_hash_table_destroy(q->today);
+    free(q);
+}
+
+/*
+ * selfquota_take - may address have one more answer today (puzzled: one
+ * that says the mail was not understood)? When it may, it is counted.
+ */
+int     selfquota_take(SELF_QUOTA *q, const char *address, int puzzled, long per_day,
+		               time_t now)
+{
+    char   *key = xstrdup(address);
+    QUOTA_ENTRY *e;
+
+    if (now / 86400 != q->day) {
+	g_hash_table_remove_all(q->today);
+	q->day = now / 86400;
+    }
+    str_lower(key);
+    if ((e = g_hash_table_lookup(q->today, key)) == NULL) {
+	e = xcalloc(1, sizeof(QUOTA_ENTRY));
+	g_hash_table_insert(q->today, key, e);
+    } else
+	free(key);
+    if (e->answers >= per_day)
+	return (SELF_QUOTA_DAY);
+    if (puzzled && e->puzzled)
+	return (SELF_QUOTA_PUZZLED);
+    e->answers++;
+    e->puzzled |= puzzled != 0;
+    return (SELF_QUOTA_OK);
 }

@@ -7,11 +7,18 @@
  * one ("Re:" and the like taken off), else the first lines of the first
  * text part, quoted lines and the signature left out. Pure; crierd's
  * selfservice.c carries the commands out.
+ *
+ * selfmail_quote() is the most of a request an answer may repeat, and a
+ * SELF_QUOTA counts the answers each address got today (UTC), so that a
+ * forged From: cannot make crier mail anybody much, nor its own words.
  */
 #ifndef CRIER_SELFMAIL_H
 #define CRIER_SELFMAIL_H
 
 #include <stddef.h>
+#include <time.h>
+
+#include "strbuf.h"
 
 #define SELF_HELP	1
 #define SELF_LIST	2
@@ -40,5 +47,18 @@ void    selfmail_parse(const char *msg, size_t len, const char *envelope_sender,
 		               const char *own_address, SELF_MAIL *out);
 void    selfmail_free(SELF_MAIL *sm);
 int     selfmail_is_token(const char *arg);
+
+#define SELF_QUOTE_MAX	40		/* characters of a request an answer repeats */
+void    selfmail_quote(const char *text, STRBUF *out);
+
+typedef struct self_quota SELF_QUOTA;
+
+#define SELF_QUOTA_OK		0	/* answer, and it is counted */
+#define SELF_QUOTA_DAY		1	/* the address had all its answers today */
+#define SELF_QUOTA_PUZZLED	2	/* ... its "could not understand" today */
+SELF_QUOTA *selfquota_create(void);
+int     selfquota_take(SELF_QUOTA *q, const char *address, int puzzled, long per_day,
+		               time_t now);
+void    selfquota_free(SELF_QUOTA *q);
 
 #endif

@@ -1,9 +1,10 @@
 /*
  * throttle.c - the rate limit of event submitters: a token bucket each.
  *
- * A submitter (a SASL login, or else a client address) has a bucket that
- * holds at most per_minute tokens and refills at per_minute a minute; each
- * event takes one, and an empty bucket means "slow down" (4.7.1). A new
+ * A submitter (a SASL login, or else a client address: policy.c makes the
+ * key, an IPv6 client's by its prefix) has a bucket that holds at most
+ * per_minute tokens and refills at per_minute a minute; each event takes
+ * one, and an empty bucket means "slow down" (4.7.1). A new
  * submitter starts full, so a burst up to the limit passes at once. Time
  * is given by the caller (seconds on a monotonic clock), which keeps this
  * module pure and lets unit tests step time.

@@ -14,30 +14,44 @@
  *     logged and disconnected;
  *   - a client that stops reading its answers is not read from until it
  *     does (its answers wait in its own buffer);
- *   - a request not completed within POLICYD_READ_TIMEOUT (Postfix's
- *     smtpd_policy_service_timeout) and a connection idle longer than
- *     POLICYD_IDLE_TIMEOUT (above Postfix's smtpd_policy_service_max_ttl,
- *     so that Postfix, which knows when it will ask again, closes first)
- *     are closed;
- *   - a connection that asks nothing within POLICYD_FIRST_TIMEOUT is
- *     closed (Postfix asks as soon as it connects), so idle connections
- *     cannot hold the slots;
- *   - past POLICYD_MAX_CONNS connections, new ones are closed at once;
- *     out of file descriptors, crierd stops accepting for a second
+ *   - every time limit counts from a fixed instant, never from the last
+ *     byte, so that a client that sends a byte now and then cannot keep
+ *     a connection: a request must be whole within POLICYD_READ_TIMEOUT
+ *     (Postfix's smtpd_policy_service_timeout) of its first byte, and
+ *     waiting answers be read within as long of the first one waiting; a
+ *     connection must have sent a whole request within
+ *     POLICYD_FIRST_TIMEOUT of being accepted (Postfix asks as soon as it
+ *     connects); one idle longer than POLICYD_IDLE_TIMEOUT (above
+ *     Postfix's smtpd_policy_service_max_ttl, so that Postfix, which
+ *     knows when it will ask again, closes first) is closed;
+ *   - a new connection is always served (make_room): one peer (the uid
+ *     of a unix socket's client, SO_PEERCRED; the address of an inet
+ *     socket's) holds at most POLICYD_PEER_MAX of the POLICYD_MAX_CONNS
+ *     slots, and when its peer has that many, or every slot is taken, a
+ *     connection of that peer, or of the peer with the most, gives way:
+ *     the one that deserves its slot least (rank);
+ *   - out of file descriptors, crierd stops accepting for a second
  *     instead of spinning on a listener that stays readable.
+ *
+ * CRIER_POLICY_TIMEOUTS="FIRST READ" (seconds) shortens the first two
+ * limits for tests.
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <glib.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -49,6 +63,8 @@
 #include "mem.h"
 
 #define POLICYD_MAX_CONNS	1024
+#define POLICYD_PEER_MAX	512	/* connections of one peer */
+#define POLICYD_GRACE		1.0	/* seconds a new connection is spared */
 #define POLICYD_READ_TIMEOUT	100.0	/* seconds for one request */
 #define POLICYD_IDLE_TIMEOUT	1100.0	/* seconds between requests */
 #define POLICYD_FIRST_TIMEOUT	30.0	/* seconds to the first request */
@@ -57,11 +73,15 @@
 typedef struct pconn {
     int     fd;
     int     slot;
+    char    peer[INET6_ADDRSTRLEN + 8];	/* "uid N", or the client address */
     char    in[POLICY_REQUEST_MAX];
     size_t  inlen;
     STRBUF  out;			/* answers not yet written */
     size_t  outoff;
+    double  since;			/* accepted */
     double  last;			/* when the client last made progress */
+    double  in_since;			/* the first byte of the request in in[], or 0 */
+    double  out_since;			/* answers have waited in out since, or 0 */
     uint32_t armed;			/* the epoll events asked for */
     int     asked;			/* it sent a request */
 } PCONN;
@@ -71,6 +91,9 @@ static char *listen_path;		/* a unix socket's, to remove at exit */
 static int epfd = -1, stopfd = -1;
 static pthread_t thread;
 static PCONN *conns[POLICYD_MAX_CONNS];
+static int nconns;
+static GHashTable *peers;		/* peer (owned) -> its connections, as a pointer */
+static double t_first = POLICYD_FIRST_TIMEOUT, t_read = POLICYD_READ_TIMEOUT;
 static THROTTLE *throttle;
 static int listen_tag, stop_tag;	/* epoll tags of the two special fds */
 static int listen_paused;		/* out of descriptors: not accepting */
@@ -186,47 +209,171 @@ void    policyd_unlink(void)
 	(void) unlink(listen_path);
 }
 
+static int peer_count(const char *peer)
+{
+    return (GPOINTER_TO_INT(g_hash_table_lookup(peers, peer)));
+}
+
+static void peer_add(const char *peer, int delta)
+{
+    int     n = peer_count(peer) + delta;
+
+    if (n > 0)
+	g_hash_table_replace(peers, xstrdup(peer), GINT_TO_POINTER(n));
+    else
+	g_hash_table_remove(peers, peer);
+}
+
 static void conn_close(PCONN *c)
 {
     conns[c->slot] = NULL;
+    nconns--;
+    peer_add(c->peer, -1);
     close(c->fd);			/* also leaves the epoll set */
     sb_free(&c->out);
     free(c);
 }
 
-/* accept_all - every pending connection, while there is room */
-static void accept_all(double now)
+/* peer_of - who is at the other end: a unix socket's uid, an inet socket's address */
+static void peer_of(int fd, const struct sockaddr_storage *ss, char *out, size_t len)
 {
-    static double warned;
+    const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *) ss;
+    const struct sockaddr_in *s4 = (const struct sockaddr_in *) ss;
+    struct ucred cred;
+    socklen_t clen = sizeof(cred);
+    struct in_addr a4;
+
+    if (ss->ss_family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
+	memcpy(&a4, s6->sin6_addr.s6_addr + 12, 4);
+	inet_ntop(AF_INET, &a4, out, (socklen_t) len);
+    } else if (ss->ss_family == AF_INET6)
+	inet_ntop(AF_INET6, &s6->sin6_addr, out, (socklen_t) len);
+    else if (ss->ss_family == AF_INET)
+	inet_ntop(AF_INET, &s4->sin_addr, out, (socklen_t) len);
+    else if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == 0)
+	snprintf(out, len, "uid %u", (unsigned) cred.uid);
+    else
+	snprintf(out, len, "uid ?");
+}
+
+/*
+ * rank - how little c deserves its slot, lowest first to give way: a
+ * request or answers pending (Postfix writes a request at once and reads
+ * its answer at once), then a connection that asked nothing within
+ * POLICYD_GRACE, then an idle one, then a new one; the longest waiting
+ * first within each
+ */
+static double rank(const PCONN *c, double now)
+{
+    double  pending = c->in_since && c->out_since ? MIN(c->in_since, c->out_since)
+    : c->in_since ? c->in_since : c->out_since;
+
+    if (pending)
+	return (pending);
+    if (!c->asked && now - c->since >= POLICYD_GRACE)
+	return (1e12 + c->since);
+    if (c->asked)
+	return (2e12 + c->last);
+    return (3e12 + c->since);
+}
+
+/* biggest_peer - the peer with the most connections */
+static const char *biggest_peer(void)
+{
+    GHashTableIter it;
+    gpointer key, value;
+    const char *big = NULL;
+    int     most = 0;
+
+    g_hash_table_iter_init(&it, peers);
+    while (g_hash_table_iter_next(&it, &key, &value))
+	if (GPOINTER_TO_INT(value) > most)
+	    most = GPOINTER_TO_INT(value), big = key;
+    return (big);
+}
+
+/*
+ * make_room - a slot for a new connection of peer: when the peer has
+ * POLICYD_PEER_MAX connections, one of its own gives way; when every
+ * slot is taken, one of the peer with the most; the lowest rank of them.
+ * A warning says so once a minute, or at once for another peer.
+ */
+static void make_room(const char *peer, double now)
+{
+    static double warned = -1e9;
+    static long closed;
+    static char last[INET6_ADDRSTRLEN + 8];
+    const char *from = NULL;
+    PCONN  *worst = NULL;
+    int     i, full = 0;
+
+    if (peer_count(peer) >= POLICYD_PEER_MAX)
+	from = peer;
+    else if (nconns >= POLICYD_MAX_CONNS)
+	from = biggest_peer(), full = 1;
+    if (from == NULL)
+	return;
+    for (i = 0; i < POLICYD_MAX_CONNS; i++)
+	if (conns[i] && strcmp(conns[i]->peer, from) == 0
+	    && (worst == NULL || rank(conns[i], now) < rank(worst, now)))
+	    worst = conns[i];
+    if (worst == NULL)
+	return;
+    closed++;
+    if (now - warned >= 60 || strcmp(last, from) != 0) {
+	snprintf(last, sizeof(last), "%s", from);
+	msg_warn("policy: %s has %d connections%s; closing the one that has waited longest "
+		 "(%ld such closings since the last warning)", from, peer_count(from),
+		 full ? ", the most, and every slot is taken" : ", the most one client may have",
+		 closed);
+	warned = now;
+	closed = 0;
+    }
+    conn_close(worst);
+}
+
+/* conn_open - a slot for an accepted connection (make_room left one) */
+static void conn_open(int fd, const char *peer, double now)
+{
     struct epoll_event ev = {.events = EPOLLIN};
     PCONN  *c;
-    int     fd, slot, one = 1;
+    int     slot, one = 1;
 
-    while ((fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0
+    for (slot = 0; slot < POLICYD_MAX_CONNS && conns[slot]; slot++)
+	 /* void */ ;
+    (void) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    c = xcalloc(1, sizeof(PCONN));
+    c->fd = fd;
+    c->slot = slot;
+    snprintf(c->peer, sizeof(c->peer), "%s", peer);
+    c->since = c->last = now;
+    c->armed = EPOLLIN;
+    conns[slot] = c;
+    nconns++;
+    peer_add(peer, 1);
+    ev.data.ptr = c;
+    if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+	msg_error("policy: epoll: %s", strerror(errno));
+	conn_close(c);
+    }
+}
+
+/* accept_all - every pending connection, each with a slot (make_room) */
+static void accept_all(double now)
+{
+    struct sockaddr_storage ss;
+    socklen_t sslen;
+    char    peer[INET6_ADDRSTRLEN + 8];
+    int     fd;
+
+    while ((sslen = sizeof(ss), fd = accept4(listen_fd, (struct sockaddr *) &ss, &sslen,
+					     SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0
 	   || errno == EINTR || errno == ECONNABORTED) {
 	if (fd < 0)
 	    continue;
-	for (slot = 0; slot < POLICYD_MAX_CONNS && conns[slot]; slot++)
-	     /* void */ ;
-	if (slot == POLICYD_MAX_CONNS) {
-	    if (now - warned > 60)
-		msg_warn("policy: %d connections already; refusing more", POLICYD_MAX_CONNS);
-	    warned = now;
-	    close(fd);
-	    continue;
-	}
-	(void) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	c = xcalloc(1, sizeof(PCONN));
-	c->fd = fd;
-	c->slot = slot;
-	c->last = now;
-	c->armed = EPOLLIN;
-	conns[slot] = c;
-	ev.data.ptr = c;
-	if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-	    msg_error("policy: epoll: %s", strerror(errno));
-	    conn_close(c);
-	}
+	peer_of(fd, &ss, peer, sizeof(peer));
+	make_room(peer, now);
+	conn_open(fd, peer, now);
     }
     if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
 	msg_warn("policy: cannot accept: %s; pausing for a second", strerror(errno));
@@ -292,6 +439,8 @@ static int serve(PCONN *c, double now)
     }
     memmove(c->in, c->in + off, c->inlen - off);
     c->inlen -= off;
+    if (off > 0)			/* what is left began with this read */
+	c->in_since = c->inlen ? now : 0;
     return (0);
 }
 
@@ -317,8 +466,10 @@ static int flush(PCONN *c, double now)
     }
     if (c->outoff == c->out.len) {
 	c->outoff = 0;
+	c->out_since = 0;
 	sb_reset(&c->out);
-    }
+    } else if (c->out_since == 0)
+	c->out_since = now;
     ev.events = c->out.len - c->outoff >= POLICYD_OUT_MAX ? EPOLLOUT
 	: c->outoff < c->out.len ? EPOLLIN | EPOLLOUT : EPOLLIN;
     if (ev.events == c->armed)
@@ -356,6 +507,8 @@ static void conn_ready(PCONN *c, uint32_t events, double now)
 	}
 	c->inlen += (size_t) n;
 	c->last = now;
+	if (c->in_since == 0)
+	    c->in_since = now;
 	if (serve(c, now) < 0) {
 	    conn_close(c);
 	    return;
@@ -367,27 +520,54 @@ static void conn_ready(PCONN *c, uint32_t events, double now)
 	conn_close(c);
 }
 
-/* sweep - close connections past their time limits; accept again after a pause */
+/*
+ * expired - why c is past a time limit, into why ("" to close it without
+ * a word), or 0 when it is within them all
+ */
+static int expired(const PCONN *c, double now, STRBUF *why)
+{
+    if (c->in_since && now - c->in_since >= t_read)
+	sb_printf(why, "a request not whole %.0f s after its first byte", t_read);
+    else if (c->out_since && now - c->out_since >= t_read)
+	sb_printf(why, "answers not read for %.0f s", t_read);
+    else if (!c->asked && now - c->since >= t_first && c->inlen)
+	sb_printf(why, "no whole request %.0f s after connecting", t_first);
+    else if (!c->asked && now - c->since >= t_first)
+	return (1);				/* it never asked */
+    else if (c->asked && !c->inlen && !c->out_since && now - c->last >= POLICYD_IDLE_TIMEOUT)
+	return (1);				/* idle */
+    else
+	return (0);
+    return (1);
+}
+
+/*
+ * sweep - close connections past their time limits (a warning for those
+ * inside a request, one a sweep); accept again after a pause
+ */
 static void sweep(double now)
 {
     struct epoll_event lev = {.events = EPOLLIN, .data.ptr = &listen_tag};
-    int     i;
+    STRBUF  why = STRBUF_INIT, first = STRBUF_INIT;
+    int     i, slow = 0;
 
     if (listen_paused && epoll_ctl(epfd, EPOLL_CTL_ADD, listen_fd, &lev) == 0)
 	listen_paused = 0;
     for (i = 0; i < POLICYD_MAX_CONNS; i++) {
 	PCONN  *c = conns[i];
-	int     busy = c && (c->inlen > 0 || c->outoff < c->out.len);
-	double  limit = busy ? POLICYD_READ_TIMEOUT
-	: c && !c->asked ? POLICYD_FIRST_TIMEOUT : POLICYD_IDLE_TIMEOUT;
 
-	if (c == NULL || now - c->last < limit)
+	sb_reset(&why);
+	if (c == NULL || !expired(c, now, &why))
 	    continue;
-	if (busy)
-	    msg_warn("policy: no progress on a request for %.0f s; closing the connection",
-		     POLICYD_READ_TIMEOUT);
+	if (why.len && slow++ == 0)
+	    sb_printf(&first, "%s: %s", c->peer, why.s);
 	conn_close(c);
     }
+    if (slow == 1)
+	msg_warn("policy: %s; closing the connection", first.s);
+    else if (slow > 1)
+	msg_warn("policy: %s; closing the connection, and %d more as slow", first.s, slow - 1);
+    sb_free(&why), sb_free(&first);
 }
 
 /* announce - say at start and after each reload what the service enforces */
@@ -436,6 +616,37 @@ static void *policyd_main(void *arg)
     return (NULL);
 }
 
+/*
+ * room_for_fds - enough file descriptors for every slot and the rest of
+ * the worker: the soft limit raised toward the hard one (systemd's soft
+ * default of 1024 would run out first; libmilter uses poll, not select)
+ */
+static void room_for_fds(void)
+{
+    struct rlimit rl;
+    rlim_t  want = POLICYD_MAX_CONNS + 1024;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= want)
+	return;
+    rl.rlim_cur = rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want ? rl.rlim_max : want;
+    if (setrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur < want)
+	msg_warn("policy: only %lu file descriptors (RLIMIT_NOFILE): fewer than %d "
+		 "connections may be served", (unsigned long) rl.rlim_cur, POLICYD_MAX_CONNS);
+}
+
+/* test_timeouts - CRIER_POLICY_TIMEOUTS="FIRST READ", a testing aid */
+static void test_timeouts(void)
+{
+    const char *env = getenv("CRIER_POLICY_TIMEOUTS");
+    double  first, each;
+
+    if (env == NULL || sscanf(env, "%lf %lf", &first, &each) != 2 || first <= 0 || each <= 0)
+	return;
+    t_first = first, t_read = each;
+    msg_warn("policy: CRIER_POLICY_TIMEOUTS: %.1f s to the first request, %.1f s for each",
+	     first, each);
+}
+
 /* policyd_start - the worker's policy thread, when there is a policy_socket */
 int     policyd_start(void)
 {
@@ -444,6 +655,9 @@ int     policyd_start(void)
 
     if (listen_fd < 0)
 	return (0);
+    room_for_fds();
+    test_timeouts();
+    peers = g_hash_table_new_full(g_str_hash, g_str_equal, free, NULL);
     throttle = throttle_create();
     if ((epfd = epoll_create1(EPOLL_CLOEXEC)) < 0
 	|| (stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0
@@ -473,4 +687,5 @@ void    policyd_stop(void)
     close(epfd), close(stopfd);
     epfd = stopfd = -1;
     throttle_free(throttle);
+    g_hash_table_destroy(peers);
 }

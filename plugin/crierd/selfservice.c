@@ -20,8 +20,12 @@
  *		answered to the registered address of the From: user only
  *
  * An address gets at most SELF_ANSWERS_PER_MINUTE answers a minute (a
- * token bucket, as for the policy service), so that mail with a forged
- * From: cannot bury a user in answers.
+ * token bucket, as for the policy service) and SELF_ANSWERS_PER_DAY a day
+ * (UTC), of which one only may say that its mail was not understood; an
+ * answer repeats at most SELF_QUOTE_MAX sanitised characters of the mail.
+ * So mail with a forged From: can neither bury a user in answers nor make
+ * crier carry its words. The counts live in memory: a restart of the
+ * worker starts them afresh.
  *
  * Changes go through change.c, as crierctl's do, and the user is compiled
  * anew into the set in service at once (compile.c); when only a whole
@@ -49,6 +53,7 @@
 #define SELF_TOKEN_MAX_AGE	(60 * 86400)	/* seconds a link stays good */
 #define SELF_POLL		5		/* seconds between looks without a wake */
 #define SELF_ANSWERS_PER_MINUTE	10		/* to one address, in a burst and then */
+#define SELF_ANSWERS_PER_DAY	50		/* to one address, UTC day */
 
 /* What one request makes: the answer, to whom, and what it used or changed. */
 typedef struct answer {
@@ -57,6 +62,8 @@ typedef struct answer {
     STRBUF  to;				/* a registered address, or empty: no answer */
     STRBUF  mac;			/* the token used, or empty */
     int     changed;			/* rules.d/users changed, not compiled */
+    int     puzzled;			/* help for a line not understood ... */
+    size_t  help_at;			/* ... starts here in text */
 } ANSWER;
 
 static pthread_t thread;
@@ -64,6 +71,7 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
 static int woken, stopping;
 static THROTTLE *answers;		/* answers per address: no mail bomb by forged From: */
+static SELF_QUOTA *quota;		/* ... and per day */
 
 void    selfservice_wake(void)
 {
@@ -144,7 +152,9 @@ static void ask_confirm(const LIVE *lv, ANSWER *a, const char *user, int mute, c
     STRBUF  token = STRBUF_INIT;
 
     if (views(user, NULL, name, &a->text) != -1) {
-	sb_printf(&a->text, "You have no notification called '%s' (send \"list\").\n", name);
+	sb_puts(&a->text, "You have no notification called '");
+	selfmail_quote(name, &a->text);
+	sb_puts(&a->text, "' (send \"list\").\n");
 	return;
     }
     token_make(&lv->key, mute ? TOKEN_MUTE : TOKEN_UNMUTE, user, name, clock_now(), &token);
@@ -258,16 +268,58 @@ static void commands(const LIVE *lv, const SELF_MAIL *sm, ANSWER *a)
 	    continue;
 	else if (c->verb == SELF_LIST && views(user, NULL, NULL, &a->text) == 0)
 	    sb_puts(&a->text, "You have no notifications.\n");
-	else if (c->verb == SELF_SEARCH && views(user, c->arg, NULL, &a->text) == 0)
-	    sb_printf(&a->text, "None of your notifications mentions '%s'.\n", c->arg);
+	else if (c->verb == SELF_SEARCH && views(user, c->arg, NULL, &a->text) == 0) {
+	    sb_puts(&a->text, "None of your notifications mentions '");
+	    selfmail_quote(c->arg, &a->text);
+	    sb_puts(&a->text, "'.\n");
+	}
 	else if ((c->verb == SELF_MUTE || c->verb == SELF_UNMUTE) && *c->arg)
 	    ask_confirm(lv, a, user, c->verb == SELF_MUTE, c->arg);
 	else if (c->verb == SELF_HELP || c->verb == SELF_MUTE || c->verb == SELF_UNMUTE)
 	    help(a, lv->conf.request_address);
 	sb_putc(&a->text, '\n');
     }
-    if (sm->ncmds == 0 || sm->unknown)
+    if (sm->ncmds == 0 || sm->unknown) {
+	a->puzzled = 1;
+	a->help_at = a->text.len;
 	help(a, lv->conf.request_address);
+    }
+}
+
+/*
+ * within_quota - the answer within its address's limits: so many a minute
+ * and a day, and one "could not understand" a day (a later one loses its
+ * help, or the whole answer when nothing in the mail was understood).
+ * Empties a->to when nothing may go.
+ */
+static void within_quota(const SELF_MAIL *sm, ANSWER *a, const char *qid, const char *sender)
+{
+    time_t  now = clock_now();
+    int     q;
+
+    if (a->to.len == 0)
+	return;
+    if (!throttle_take(answers, a->to.s, SELF_ANSWERS_PER_MINUTE, (double) now)) {
+	msg_warn("%s: request from=<%s>: more than %d answers a minute to %s; no answer",
+		 qid, sender, SELF_ANSWERS_PER_MINUTE, a->to.s);
+	sb_reset(&a->to);
+	return;
+    }
+    q = selfquota_take(quota, a->to.s, a->puzzled, SELF_ANSWERS_PER_DAY, now);
+    if (q == SELF_QUOTA_PUZZLED && sm->ncmds > 0) {
+	a->text.len = a->help_at;		/* the commands' answers only */
+	a->text.s[a->help_at] = 0;
+	if (strspn(a->text.s, "\n") < a->text.len)
+	    q = selfquota_take(quota, a->to.s, 0, SELF_ANSWERS_PER_DAY, now);
+    }
+    if (q == SELF_QUOTA_DAY)
+	msg_warn("%s: request from=<%s>: %d answers to %s today already; no answer", qid,
+		 sender, SELF_ANSWERS_PER_DAY, a->to.s);
+    else if (q == SELF_QUOTA_PUZZLED)
+	msg_info("%s: request from=<%s>: %s was told today that a mail was not understood; "
+		 "no answer", qid, sender, a->to.s);
+    if (q != SELF_QUOTA_OK)
+	sb_reset(&a->to);
 }
 
 /* answer_queue - the answer as a message, and the request done, in one commit */
@@ -349,12 +401,7 @@ static int serve_one(void)
 		     sender.s, sm.from);
 	commands(lv, &sm, &a);
     }
-    if (a.to.len && !throttle_take(answers, a.to.s, SELF_ANSWERS_PER_MINUTE,
-				   (double) clock_now())) {
-	msg_warn("%s: request from=<%s>: more than %d answers a minute to %s; no answer",
-		 qid.s, sender.s, SELF_ANSWERS_PER_MINUTE, a.to.s);
-	sb_reset(&a.to);
-    }
+    within_quota(&sm, &a, qid.s, sender.s);
     if ((rc = answer_queue(lv, &rq, &sm, &a, &why)) < 0)
 	msg_error("%s: selfservice: %s; the request stays", qid.s, why.s);
     else if (a.to.len)
@@ -412,6 +459,7 @@ static void *selfservice_main(void *arg)
 int     selfservice_start(void)
 {
     answers = throttle_create();
+    quota = selfquota_create();
     return (pthread_create(&thread, NULL, selfservice_main, NULL) == 0 ? 0 : -1);
 }
 
@@ -423,4 +471,5 @@ void    selfservice_stop(void)
     pthread_mutex_unlock(&lock);
     pthread_join(thread, NULL);
     throttle_free(answers);
+    selfquota_free(quota);
 }

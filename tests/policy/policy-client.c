@@ -1,11 +1,13 @@
 /*
  * policy-client.c - a Postfix policy client for crier's tests and benchmark.
  *
- * policy-client [-s BYTES] [-d MS] SOCKET < REQUESTS
+ * policy-client [-m] [-s BYTES] [-d MS] SOCKET < REQUESTS
  *	Sends the requests (name=value lines, each ended by an empty line)
  *	as they are, BYTES at a time with MS milliseconds between pieces,
  *	then prints each answer's action line, one per request, or
- *	"closed" when crierd closes the connection, or "timeout" after 5 s.
+ *	"closed" when crierd closes the connection, or "timeout" after 5 s;
+ *	with -m, then "ms=" and the milliseconds from connecting to the
+ *	last answer.
  *
  * policy-client -b [-c CONNS] [-t SECONDS] [-r RATE] SOCKET < REQUEST
  *	Benchmark: CONNS connections ask REQUEST (one request) again and
@@ -15,6 +17,13 @@
  *	second on a fixed schedule, and each latency counts from when the
  *	request was due, so that a stall is not hidden. Prints requests per
  *	second and latency percentiles; exits 1 if any answer is not DUNNO.
+ *
+ * policy-client -w CONNS [-d MS] [-t SECONDS] SOCKET < REQUEST
+ *	Slow clients: CONNS connections each send the next byte of REQUEST
+ *	every MS milliseconds (1000 by default; the connections staggered),
+ *	never a whole request, for SECONDS (60 by default); one that crierd
+ *	closes connects again when its next byte is due. Prints "ready"
+ *	once all are connected, and at the end how many were closed.
  *
  * policy-client -S PATH
  *	The benchmark's floor: a policy server on the unix socket PATH that
@@ -28,6 +37,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,10 +127,11 @@ static int requests_in(const char *s, size_t len)
 }
 
 /* converse - the plain mode: send in pieces, print the answers */
-static int converse(const char *spec, size_t piece, int delay_ms)
+static int converse(const char *spec, size_t piece, int delay_ms, int timed)
 {
     char   *req, buf[8192], *nl;
     size_t  len = read_all(stdin, &req), off = 0, have = 0;
+    double  t0 = now_mono();
     int     fd = dial(spec), want = requests_in(req, len), got = 0, rc = 0;
     struct pollfd pfd = {.fd = fd, .events = POLLIN};
     ssize_t n;
@@ -151,9 +162,53 @@ static int converse(const char *spec, size_t piece, int delay_ms)
 	    memmove(buf, nl + 2, have + 1);
 	}
     }
+    if (timed)
+	printf("ms=%.3f\n", (now_mono() - t0) * 1000);
     close(fd);
     free(req);
     return (rc == 1);
+}
+
+/* slow - the slow clients' mode; see the top of the file */
+static int slow(const char *spec, int nconn, int delay_ms, double secs)
+{
+    char   *req;
+    size_t  len = read_all(stdin, &req);
+    double  t0 = now_mono(), gap = (delay_ms > 0 ? delay_ms : 1000) / 1000.0, now;
+    double *due = calloc((size_t) nconn, sizeof(double));
+    size_t *sent = calloc((size_t) nconn, sizeof(size_t));
+    int    *fd = calloc((size_t) nconn, sizeof(int)), i;
+    long    closed = 0, bytes = 0;
+
+    if (due == NULL || sent == NULL || fd == NULL || len < 2)
+	die("setup");
+    for (i = 0; i < nconn; i++) {
+	fd[i] = dial(spec);
+	due[i] = t0 + gap * i / nconn;
+    }
+    printf("ready\n");
+    fflush(stdout);
+    while ((now = now_mono()) < t0 + secs) {
+	for (i = 0; i < nconn; i++) {
+	    if (due[i] > now)
+		continue;
+	    due[i] += gap;
+	    if (write(fd[i], req + sent[i] % (len - 1), 1) == 1) {
+		sent[i]++, bytes++;
+		continue;
+	    }
+	    close(fd[i]);			/* closed by crierd: again */
+	    closed++;
+	    fd[i] = dial(spec);
+	    sent[i] = write(fd[i], req, 1) == 1;
+	    bytes += (long) sent[i];
+	}
+	usleep(10000);
+    }
+    printf("slow: connections=%d seconds=%.1f bytes=%ld closed=%ld\n", nconn, secs, bytes,
+	   closed);
+    free(req), free(due), free(sent), free(fd);
+    return (0);
 }
 
 typedef struct client {
@@ -297,14 +352,17 @@ static int floor_serve(const char *path)
 
 int     main(int argc, char **argv)
 {
-    int     c, benchmark = 0, nconn = 1, delay = 0;
-    double  secs = 5, rate = 0;
+    int     c, benchmark = 0, nconn = 1, delay = 0, slowly = 0, timed = 0;
+    double  secs = -1, rate = 0;
     size_t  piece = 0;
 
-    while ((c = getopt(argc, argv, "bc:t:r:s:d:S:")) != -1) {
+    signal(SIGPIPE, SIG_IGN);			/* a closed connection is an answer */
+    while ((c = getopt(argc, argv, "bc:t:r:s:d:S:w:m")) != -1) {
 	switch (c) {
 	case 'S': return (floor_serve(optarg));
 	case 'b': benchmark = 1; break;
+	case 'w': slowly = 1; nconn = atoi(optarg); break;
+	case 'm': timed = 1; break;
 	case 'c': nconn = atoi(optarg); break;
 	case 't': secs = atof(optarg); break;
 	case 'r': rate = atof(optarg); break;
@@ -314,11 +372,14 @@ int     main(int argc, char **argv)
 	}
     }
     if (optind + 1 != argc || nconn < 1) {
-	fprintf(stderr, "usage: policy-client [-s BYTES] [-d MS] SOCKET < REQUESTS\n"
+	fprintf(stderr, "usage: policy-client [-m] [-s BYTES] [-d MS] SOCKET < REQUESTS\n"
 		"       policy-client -b [-c CONNS] [-t SECONDS] [-r RATE] SOCKET < REQUEST\n"
+		"       policy-client -w CONNS [-d MS] [-t SECONDS] SOCKET < REQUEST\n"
 		"       policy-client -S PATH\n");
 	return (2);
     }
-    return (benchmark ? bench(argv[optind], nconn, secs, rate)
-	    : converse(argv[optind], piece, delay));
+    if (slowly)
+	return (slow(argv[optind], nconn, delay, secs < 0 ? 60 : secs));
+    return (benchmark ? bench(argv[optind], nconn, secs < 0 ? 5 : secs, rate)
+	    : converse(argv[optind], piece, delay, timed));
 }

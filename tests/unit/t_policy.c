@@ -1,7 +1,8 @@
 /*
  * t_policy.c - the policy service's pure parts: the request reader fed in
  * every split, the decisions for each kind of recipient and submitter,
- * and the token bucket stepped through time.
+ * the token bucket stepped through time, and the buckets of IPv6 clients
+ * (one per /64 by default) and IPv4-mapped ones (their IPv4 address's).
  */
 #include "config.h"
 
@@ -160,6 +161,63 @@ static void test_throttle(void)
     policy_free(p);
 }
 
+/*
+ * test_prefix - addresses rotated inside one IPv6 prefix share a bucket;
+ * other prefixes have their own; ::ffff:a.b.c.d is a.b.c.d
+ */
+static void test_prefix(void)
+{
+    static const char *const one64[] = {"2001:db8:1:2::1", "2001:db8:1:2::2",
+	"2001:db8:1:2:ffff:ffff:ffff:ffff", "2001:DB8:1:2:a:b:c:d", "2001:db8:1:2:1::",
+    "2001:0db8:0001:0002::99"};
+    const char *ev = "events@crier.test";
+    POLICY *p = fixture_policy(2);
+    THROTTLE *t = throttle_create();
+    CONF    cf;
+    STRBUF  why = STRBUF_INIT;
+    int     i, v[6];
+
+    for (i = 0; i < 6; i++)
+	v[i] = decide(p, t, 0, one64[i], "", "", ev);
+    CHECK(v[0] == POLICY_DUNNO && v[1] == POLICY_DUNNO, "the first 2 of a /64 pass");
+    for (i = 2; i < 6; i++)
+	CHECK(v[i] == POLICY_THROTTLE, "address %d of the same /64 (%s) deferred", i, one64[i]);
+    for (i = 0; i < 4; i++) {
+	char    a[64];
+
+	snprintf(a, sizeof(a), "2001:db8:1:%x::1", 3 + i);
+	CHECK(decide(p, t, 0, a, "", "", ev) == POLICY_DUNNO, "%s: its /64's own bucket", a);
+	CHECK(decide(p, t, 0, a, "", "", ev) == POLICY_DUNNO, "%s: twice", a);
+	CHECK(decide(p, t, 0, a, "", "", ev) == POLICY_THROTTLE, "%s: not three times", a);
+    }
+    CHECK(decide(p, t, 0, "10.0.2.1", "", "", ev) == POLICY_DUNNO, "IPv4");
+    CHECK(decide(p, t, 0, "::ffff:10.0.2.1", "", "", ev) == POLICY_DUNNO, "mapped, same bucket");
+    CHECK(decide(p, t, 0, "::FFFF:10.0.2.1", "", "", ev) == POLICY_THROTTLE,
+	  "::ffff:10.0.2.1 shares the bucket of 10.0.2.1");
+    CHECK(decide(p, t, 0, "10.0.2.2", "", "", ev) == POLICY_DUNNO, "the next IPv4 address");
+    throttle_free(t);
+    policy_free(p);
+
+    conf_defaults(&cf);				/* a /128: each address alone */
+    CHECK(cf.submit_rate_limit_ipv6_prefix == 64, "the default prefix is 64");
+    conf_set(&cf.events_address, ev);
+    strv_add(&cf.submit_networks, "2001:db8::/32");
+    cf.submit_rate_limit = 1;
+    cf.submit_rate_limit_ipv6_prefix = 128;
+    p = policy_create(&cf, &why);
+    t = throttle_create();
+    CHECK(decide(p, t, 0, "2001:db8::1", "", "", ev) == POLICY_DUNNO, "/128: one");
+    CHECK(decide(p, t, 0, "2001:db8::2", "", "", ev) == POLICY_DUNNO, "/128: another");
+    CHECK(decide(p, t, 0, "2001:db8::1", "", "", ev) == POLICY_THROTTLE, "/128: one again");
+    throttle_free(t);
+    policy_free(p);
+    cf.submit_rate_limit_ipv6_prefix = 129;
+    CHECK(conf_check(&cf, &why) < 0 && strstr(sb_str(&why), "ipv6_prefix"), "129 refused: %s",
+	  sb_str(&why));
+    conf_free(&cf);
+    sb_free(&why);
+}
+
 static void test_bad_conf(void)
 {
     CONF    cf;
@@ -183,6 +241,7 @@ int     main(void)
     test_bad();
     test_decisions();
     test_throttle();
+    test_prefix();
     test_bad_conf();
     return (tap_done("t_policy"));
 }

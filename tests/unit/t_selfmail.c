@@ -2,7 +2,9 @@
  * t_selfmail.c - reading mail to the request address: commands from the
  * Subject (Re: and tags taken off) or the first lines of the text (quoted
  * lines and the signature left out), and the mail that must get no answer
- * (RFC 3834: bounces, auto-submitted, list traffic, crier's own).
+ * (RFC 3834: bounces, auto-submitted, list traffic, crier's own); what an
+ * answer may quote of a request (cut, sanitised), and the day's answers
+ * per address (a cap, one "could not understand"), on the given clock.
  */
 #include "config.h"
 
@@ -82,9 +84,83 @@ static void test_no_answer(void)
     selfmail_free(&sm);
 }
 
+/* quoted - what an answer repeats of text */
+static int quoted(const char *text, const char *want)
+{
+    STRBUF  sb = STRBUF_INIT;
+    int     same;
+
+    selfmail_quote(text, &sb);
+    same = strcmp(sb_str(&sb), want) == 0;
+    if (!same)
+	fprintf(stderr, "quote of '%s': '%s', expected '%s'\n", text, sb_str(&sb), want);
+    sb_free(&sb);
+    return (same);
+}
+
+static void test_quote(void)
+{
+    STRBUF  sb = STRBUF_INIT;
+    const char *p;
+    size_t  n = 0;
+
+    CHECK(quoted("qc_failed", "qc_failed"), "short text as it is");
+    CHECK(quoted("", ""), "empty");
+    CHECK(quoted(NULL, ""), "none");
+    CHECK(quoted("0123456789012345678901234567890123456789", "0123456789012345678901234567890123456789"),
+	  "40 characters whole");
+    CHECK(quoted("01234567890123456789012345678901234567890", "0123456789012345678901234567890123456789..."),
+	  "41 cut and marked");
+    CHECK(quoted("a\tb\033[31mc\rd\x7f", "a?b?[31mc?d?"), "control characters");
+    CHECK(quoted("M\xc3\xbcller \xe2\x80\xae" "evil", "M\xc3\xbcller ?evil"), "letters kept, bidi not");
+    CHECK(quoted("\xff\xfe ok \xc3", "?? ok ?"), "bytes that are not UTF-8");
+    CHECK(quoted("\xc2\x85x", "?x"), "a C1 control");
+    /* a mail-bomb's payload, in the shape of a search */
+    selfmail_quote("Your account is suspended: visit https://evil.example/reset?id=1234567890 now\n"
+		   "and enter your password", &sb);
+    for (p = sb_str(&sb); *p; p++)
+	n += (*p & 0xc0) != 0x80;
+    CHECK(n == SELF_QUOTE_MAX + 3 && strcmp(sb.s + sb.len - 3, "...") == 0, "cut: '%s'", sb.s);
+    CHECK(strchr(sb.s, '\n') == NULL && strstr(sb.s, "password") == NULL, "no more: '%s'", sb.s);
+    sb_free(&sb);
+}
+
+static void test_quota(void)
+{
+    SELF_QUOTA *q = selfquota_create();
+    time_t  day = 1750000000 - 1750000000 % 86400;	/* midnight UTC */
+    int     i, ok = 0;
+
+    for (i = 0; i < 60; i++)
+	ok += selfquota_take(q, "ana@juicepost.example", 0, 50, day + 60 * i) == SELF_QUOTA_OK;
+    CHECK(ok == 50, "50 answers a day: %d", ok);
+    CHECK(selfquota_take(q, "ANA@juicepost.example", 0, 50, day + 86399) == SELF_QUOTA_DAY,
+	  "the address in any case, to the last second of the day");
+    CHECK(selfquota_take(q, "marco@juicepost.example", 0, 50, day + 3600) == SELF_QUOTA_OK,
+	  "another address has its own");
+    CHECK(selfquota_take(q, "ana@juicepost.example", 0, 50, day + 86400) == SELF_QUOTA_OK,
+	  "the next day, again");
+
+    CHECK(selfquota_take(q, "marco@juicepost.example", 1, 50, day + 3700) == SELF_QUOTA_OK,
+	  "one 'could not understand'");
+    CHECK(selfquota_take(q, "marco@juicepost.example", 1, 50, day + 3800) == SELF_QUOTA_PUZZLED,
+	  "no second one that day");
+    CHECK(selfquota_take(q, "Marco@juicepost.example", 1, 50, day + 86000) == SELF_QUOTA_PUZZLED,
+	  "nor later that day");
+    CHECK(selfquota_take(q, "marco@juicepost.example", 0, 50, day + 3900) == SELF_QUOTA_OK,
+	  "other answers go on");
+    CHECK(selfquota_take(q, "ana@juicepost.example", 1, 50, day + 86401) == SELF_QUOTA_OK,
+	  "somebody else's 'could not understand'");
+    CHECK(selfquota_take(q, "marco@juicepost.example", 1, 50, day + 86400 + 5) == SELF_QUOTA_OK,
+	  "the next day, one again");
+    selfquota_free(q);
+}
+
 int     main(void)
 {
     test_commands();
     test_no_answer();
+    test_quote();
+    test_quota();
     return (tap_done("t_selfmail"));
 }
