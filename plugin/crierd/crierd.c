@@ -41,6 +41,7 @@
 #include "crierd.h"
 #include "log.h"
 #include "mem.h"
+#include "privs.h"
 #include "rules.h"
 #include "schedule.h"
 
@@ -73,21 +74,23 @@ void    crash_point(const char *name)
 }
 
 /*
- * socket_give - a unix socket of crierd's goes to the group postfix, mode
- * 0660, so that Postfix's smtpd (whose primary group that is) can connect
- * and other local users cannot; without such a group it is 0666 and its
- * directory is what limits access.
+ * socket_give - right after the bind of a unix socket of crierd's. The
+ * socket was made with the group postfix and mode 0660 (so that Postfix's
+ * smtpd, whose primary group that is, can connect and other local users
+ * cannot), or 0666 without that group, by priv_bind_begin; nothing is
+ * changed by path afterwards, where another user could have put a link.
+ * This only says when what is there is not a socket.
  */
 void    socket_give(const char *spec, gid_t group)
 {
     const char *path = strchr(spec, ':') + 1;
+    struct stat st;
 
+    (void) group;
     if (strncmp(spec, "unix:", 5) != 0 && strncmp(spec, "local:", 6) != 0)
 	return;
-    if (group != (gid_t) -1 && chown(path, (uid_t) -1, group) == 0)
-	(void) chmod(path, 0660);
-    else
-	(void) chmod(path, 0666);
+    if (lstat(path, &st) < 0 || !S_ISSOCK(st.st_mode))
+	msg_warn("%s: not the socket crierd bound: see who else writes in its directory", path);
 }
 
 /*
@@ -127,20 +130,6 @@ static int rules_build(const CONF *cf)
     return (rc);
 }
 
-/* make_dir - a directory owned by the service user */
-static int make_dir(const char *path, mode_t mode, uid_t uid, gid_t gid, STRBUF *why)
-{
-    if (mkdir(path, mode) < 0 && errno != EEXIST) {
-	sb_printf(why, "cannot create %s: %s", path, strerror(errno));
-	return (-1);
-    }
-    if (getuid() == 0 && chown(path, uid, gid) < 0) {
-	sb_printf(why, "cannot chown %s: %s", path, strerror(errno));
-	return (-1);
-    }
-    return (0);
-}
-
 /* dir_of - the directory of a path (allocated) */
 static char *dir_of(const char *path)
 {
@@ -153,9 +142,7 @@ static char *dir_of(const char *path)
 
 typedef struct ident {
     int     drop;			/* running as root: become uid/gid */
-    uid_t   uid;
-    gid_t   gid;
-    gid_t   gid_postfix;		/* the socket's group, or -1 */
+    PRIV_OWNER own;			/* uid, gid, and the sockets' group */
 } IDENT;
 
 /* ident_get - the service user, when crierd starts as root */
@@ -165,11 +152,11 @@ static int ident_get(const CONF *cf, IDENT *id, STRBUF *why)
     struct group *gr;
 
     memset(id, 0, sizeof(*id));
-    id->uid = getuid();
-    id->gid = getgid();
-    id->gid_postfix = (gid_t) -1;
+    id->own.uid = getuid();
+    id->own.gid = getgid();
+    id->own.gid_postfix = (gid_t) -1;
     if ((gr = getgrnam("postfix")) != NULL)
-	id->gid_postfix = gr->gr_gid;
+	id->own.gid_postfix = gr->gr_gid;
     if (getuid() != 0)
 	return (0);
     if ((pw = getpwnam(cf->user)) == NULL) {
@@ -177,43 +164,51 @@ static int ident_get(const CONF *cf, IDENT *id, STRBUF *why)
 		  "or set user in crier.conf", cf->user, cf->user);
 	return (-1);
     }
-    id->uid = pw->pw_uid;
-    id->gid = pw->pw_gid;
+    id->own.uid = pw->pw_uid;
+    id->own.gid = pw->pw_gid;
     id->drop = pw->pw_uid != 0;
     return (0);
 }
 
-/* own_state - the state directory and what is in it belong to the service user */
+/*
+ * own_state - the state directory, and the stores in it, belong to the
+ * service user: root's (systemd's StateDirectory= resets them to root at
+ * each start; a crierctl compile as root makes root's) are given to it,
+ * never through a link (privs.c). The lock file is take_lock's.
+ */
 static int own_state(const CONF *cf, const IDENT *id, STRBUF *why)
 {
     static const char *const files[] = {"rules.lmdb", "rules.lmdb-lock", "state.lmdb",
-    "state.lmdb-lock", LOCK_FILE, 0};
-    const char *const *f;
+    "state.lmdb-lock", 0};
 
-    if (make_dir(cf->state_dir, 0750, id->uid, id->gid, why) < 0)
+    if (priv_state_dir(cf->state_dir, &id->own, why) < 0)
 	return (-1);
-    for (f = files; getuid() == 0 && *f; f++) {
-	STRBUF  p = STRBUF_INIT;
-
-	sb_printf(&p, "%s/%s", cf->state_dir, *f);
-	if (chown(p.s, id->uid, id->gid) < 0 && errno != ENOENT)
-	    sb_printf(why, "cannot chown %s: %s", p.s, strerror(errno));
-	sb_free(&p);
-    }
-    return (why->len ? -1 : 0);
+    return (priv_state_files(cf->state_dir, files, &id->own, why));
 }
 
-/* prepare_dirs - pid file and socket directories, and the state directory */
+/* sock_path - the path of a unix socket spec, or NULL */
+static const char *sock_path(const char *spec)
+{
+    if (strncmp(spec, "unix:", 5) == 0 || strncmp(spec, "local:", 6) == 0)
+	return (strchr(spec, ':') + 1);
+    return (NULL);
+}
+
+/*
+ * prepare_dirs - pid file and socket directories, and the state directory:
+ * made when missing and then given to the service user; one that exists
+ * is left as it is (priv_dir).
+ */
 static int prepare_dirs(const CONF *cf, const IDENT *id, STRBUF *why)
 {
     const char *socks[2] = {cf->milter_socket, cf->policy_socket};
     char   *piddir = dir_of(cf->pid_file), *sockdir;
-    int     i, rc = make_dir(piddir, 0755, id->uid, id->gid, why);
+    int     i, rc = priv_dir(piddir, 0755, &id->own, why);
 
     for (i = 0; rc == 0 && i < 2; i++)
-	if (strncmp(socks[i], "unix:", 5) == 0 || strncmp(socks[i], "local:", 6) == 0) {
-	    sockdir = dir_of(strchr(socks[i], ':') + 1);
-	    rc = make_dir(sockdir, 0755, id->uid, id->gid, why);
+	if (sock_path(socks[i]) != NULL) {
+	    sockdir = dir_of(sock_path(socks[i]));
+	    rc = priv_dir(sockdir, 0755, &id->own, why);
 	    free(sockdir);
 	}
     if (rc == 0)
@@ -226,7 +221,7 @@ static int drop_privileges(const IDENT *id, STRBUF *why)
 {
     if (!id->drop)
 	return (0);
-    if (setgroups(0, NULL) < 0 || setgid(id->gid) < 0 || setuid(id->uid) < 0) {
+    if (setgroups(0, NULL) < 0 || setgid(id->own.gid) < 0 || setuid(id->own.uid) < 0) {
 	sb_printf(why, "cannot drop privileges: %s", strerror(errno));
 	return (-1);
     }
@@ -235,40 +230,80 @@ static int drop_privileges(const IDENT *id, STRBUF *why)
 
 /*
  * take_lock - one crierd per state directory. flock() locks die with their
- * holders, so a killed crierd never blocks its own restart.
+ * holders, so a killed crierd never blocks its own restart. The file is
+ * the service user's, so that a restart as that user takes it anew; it is
+ * opened as privs.c says (no link, one plain file).
  */
 static int take_lock(const CONF *cf, const IDENT *id, STRBUF *why)
 {
-    STRBUF  path = STRBUF_INIT;
-    int     fd;
+    int     fd = priv_lock(cf->state_dir, LOCK_FILE, &id->own, why);
 
-    sb_printf(&path, "%s/%s", cf->state_dir, LOCK_FILE);
-    fd = open(path.s, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0) {
-	if (fd >= 0 && errno == EWOULDBLOCK)
+    if (fd < 0)
+	return (-1);
+    if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+	if (errno == EWOULDBLOCK)
 	    sb_printf(why, "another crierd is running on state_dir %s", cf->state_dir);
 	else
-	    sb_printf(why, "cannot lock %s: %s", path.s, strerror(errno));
-	sb_free(&path);
+	    sb_printf(why, "cannot lock %s/%s: %s", cf->state_dir, LOCK_FILE, strerror(errno));
+	close(fd);
 	return (-1);
     }
-    if (getuid() == 0)
-	(void) fchown(fd, id->uid, id->gid);	/* a restart as the user takes it anew */
-    sb_free(&path);
     return (fd);			/* close-on-exec: a re-exec takes it anew */
 }
 
-/* write_pid - the supervisor's pid, in a file the service user may rewrite */
+/*
+ * write_pid - the supervisor's pid, in a file the service user may
+ * rewrite; made anew by root, never written through a link (priv_pid).
+ */
 static int write_pid(const char *path, const IDENT *id, STRBUF *why)
 {
-    FILE   *fp = fopen(path, "w");
+    return (priv_pid(path, &id->own, why));
+}
 
-    if (fp == NULL || fprintf(fp, "%ld\n", (long) getpid()) < 0 || fclose(fp) != 0) {
-	sb_printf(why, "cannot write pid_file %s: %s", path, strerror(errno));
+/*
+ * listen_all - bind milter_socket and policy_socket; their files are made
+ * with the right group and mode (priv_bind_begin), never changed by path.
+ */
+static int listen_all(const CONF *cf, const IDENT *id, STRBUF *why)
+{
+    PRIV_BIND save;
+    int     rc;
+
+    priv_bind_begin(&id->own, &save);
+    rc = milter_setup(cf, id->own.gid_postfix, why);
+    if (rc == 0)
+	rc = policyd_listen(cf, id->own.gid_postfix, why);
+    priv_bind_end(&save);
+    return (rc);
+}
+
+/*
+ * writable_as_user - as the service user: state_dir must be its to write
+ * (root gives it only what it made itself); sockets' and pid file's
+ * directories it cannot write are only a warning (a restart in place and
+ * the clean-up at exit need them).
+ */
+static int writable_as_user(const CONF *cf, STRBUF *why)
+{
+    const char *paths[3] = {cf->pid_file, sock_path(cf->milter_socket),
+    sock_path(cf->policy_socket)};
+    char   *dir;
+    int     i;
+
+    if (access(cf->state_dir, W_OK | X_OK) < 0) {
+	sb_printf(why, "state_dir %s: not writable by the service user (uid %ld): "
+		  "chown %ld %s", cf->state_dir, (long) getuid(), (long) getuid(), cf->state_dir);
 	return (-1);
     }
-    if (getuid() == 0)
-	(void) chown(path, id->uid, id->gid);
+    for (i = 0; i < 3; i++) {
+	if (paths[i] == NULL)
+	    continue;
+	dir = dir_of(paths[i]);
+	if (access(dir, W_OK | X_OK) < 0)
+	    msg_warn("%s: not writable by the service user (uid %ld): a restart in place "
+		     "cannot make %s anew, and it stays at exit", dir, (long) getuid(), paths[i]);
+	free(dir);
+    }
     return (0);
 }
 
@@ -542,14 +577,13 @@ static int start(int fg, sigset_t *set, STRBUF *why)
     log_init("crierd", fg);
     log_set_level(log_level_parse(cf->log_level));
     if (ident_get(cf, &id, why) < 0 || prepare_dirs(cf, &id, why) < 0
-	|| take_lock(cf, &id, why) < 0 || milter_setup(cf, id.gid_postfix, why) < 0
-	|| policyd_listen(cf, id.gid_postfix, why) < 0)
+	|| take_lock(cf, &id, why) < 0 || listen_all(cf, &id, why) < 0)
 	return (-1);
     if (!fg)
 	daemonize();
     sigprocmask(SIG_BLOCK, set, NULL);
     if (write_pid(cf->pid_file, &id, why) < 0 || drop_privileges(&id, why) < 0
-	|| readable_as_user(why) < 0)
+	|| readable_as_user(why) < 0 || writable_as_user(cf, why) < 0)
 	return (-1);
     if (rules_build(cf) < 0) {
 	RULESDB *rdb;

@@ -23,7 +23,10 @@ expect_in "$T/err" "pre-commit: rules.d does not pass crierctl check; commit ref
 # The mail host: a clone whose rules.d crierd reads, with post-merge.
 git clone -q "$T/ops" "$T/host" || fail "clone"
 cp "$srcdir/contrib/hooks/post-merge" "$T/host/.git/hooks/post-merge"
-sleep 300 & fake=$!; disown $fake                   # stands in for crierd: dies of the SIGHUP
+# A stand-in for crierd that dies of the SIGHUP: crierctl reload signals only
+# a program named crierd whose -c names this pid_file (a copy of perl here).
+mkdir "$T/bin" && cp "$(command -v perl)" "$T/bin/crierd"
+"$T/bin/crierd" -e 'sleep 300' -- -c "$T/crier.conf" & fake=$!; disown $fake
 echo $fake >"$T/crierd.pid"
 printf 'pid_file = "%s";\nrules_dir = "%s";\nstate_dir = "%s";\n' \
     "$T/crierd.pid" "$T/host/rules.d" "$T/state" >"$T/crier.conf"
