@@ -101,6 +101,7 @@ static void cond_set(NOTIF *n, const COND *w)
 	n->conds = xrealloc(n->conds, (n->nconds + 1) * sizeof(COND));
 	c = &n->conds[n->nconds++];
 	c->filter = xstrdup(w->filter);
+	c->line = 0;			/* not from the file */
     } else
 	strv_free(&c->values);
     memset(&c->values, 0, sizeof(c->values));

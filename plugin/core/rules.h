@@ -20,6 +20,7 @@
 typedef struct cond {
     char   *filter;
     STRV    values;
+    int     line;			/* of the condition; 0: not from a file */
 } COND;
 
 #define NOTIF_DEFAULT	'd'		/* from a profile */
@@ -36,6 +37,9 @@ typedef struct notif {
     int     muted;			/* muted = true in the definition */
     const char *file;			/* where it is defined */
     int     line;
+    int     event_line;			/* of each setting; 0: not from a file */
+    int     where_line;
+    int     frequency_line;
 } NOTIF;
 
 typedef struct freq {
@@ -61,6 +65,8 @@ typedef struct evtype {
     STRV    freqs;			/* frequencies offered */
     const char *file;
     int     line;
+    int     freqs_line;			/* of the frequencies setting */
+    int    *freq_lines;			/* of each of its entries, or NULL */
 } EVTYPE;
 
 typedef struct profile {
@@ -83,6 +89,11 @@ typedef struct user {
     int    *muted_lines;		/* line of each muted entry */
     const char *file;
     int     line;
+    int     address_line;		/* of each setting; 0: absent */
+    int     profile_line;
+    int     partners_line;
+    int    *partner_lines;		/* of each partner, or NULL */
+    int     timezone_line;
 } USER;
 
 typedef struct rules {

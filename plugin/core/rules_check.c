@@ -106,6 +106,21 @@ size_t  rules_count_notifs(const RULES *r)
     return (n);
 }
 
+/*
+ * at - the line of the setting at fault, or of its group when the setting
+ * has none (absent, or made by a change rather than read from a file)
+ */
+static int at(int line, int group_line)
+{
+    return (line > 0 ? line : group_line);
+}
+
+/* at_elem - the line of entry i of an array, from a list that may be NULL */
+static int at_elem(const int *lines, size_t i, int array_line)
+{
+    return (lines ? at(lines[i], array_line) : array_line);
+}
+
 /* offered - "a, b, c": what the catalog offers, for error messages */
 static const char *offered(STRBUF *sb, const STRV *sv)
 {
@@ -122,6 +137,7 @@ static void check_cond(const EVTYPE *et, const NOTIF *n, const COND *c, DIAG *d)
 {
     const FILTER *f = rules_filter(et, c->filter);
     STRBUF  sb = STRBUF_INIT;
+    int     line = at(c->line, at(n->where_line, n->line));
     size_t  i;
 
     if (f == NULL) {
@@ -129,15 +145,15 @@ static void check_cond(const EVTYPE *et, const NOTIF *n, const COND *c, DIAG *d)
 
 	for (i = 0; i < et->nfilters; i++)
 	    strv_add(&names, et->filters[i].name);
-	diag_error(d, n->file, n->line, "notification '%s': event type '%s' has no filter '%s' "
+	diag_error(d, n->file, line, "notification '%s': event type '%s' has no filter '%s' "
 		   "(it offers: %s)", n->id, et->name, c->filter, offered(&sb, &names));
 	strv_free(&names);
     } else if (c->values.len == 0)
-	diag_error(d, n->file, n->line, "notification '%s': condition '%s' accepts no value",
+	diag_error(d, n->file, line, "notification '%s': condition '%s' accepts no value",
 		   n->id, c->filter);
     for (i = 0; f && f->values.len && i < c->values.len; i++)
 	if (strv_find_case(&f->values, c->values.v[i]) < 0)
-	    diag_error(d, n->file, n->line, "notification '%s': '%s' is not a value of "
+	    diag_error(d, n->file, line, "notification '%s': '%s' is not a value of "
 		       "filter '%s' (it offers: %s)", n->id, c->values.v[i], c->filter,
 		       offered(&sb, &f->values));
     sb_free(&sb);
@@ -148,6 +164,7 @@ static void check_notif(const RULES *r, const NOTIF *n, DIAG *d)
 {
     const EVTYPE *et;
     STRBUF  sb = STRBUF_INIT;
+    int     fline = at(n->frequency_line, n->line);
     size_t  i;
 
     if (n->event == NULL || n->frequency == NULL)
@@ -158,22 +175,23 @@ static void check_notif(const RULES *r, const NOTIF *n, DIAG *d)
 	for (i = 0; i < r->nevtypes; i++)
 	    if (strv_find_case(&names, r->evtypes[i].name) < 0)
 		strv_add(&names, r->evtypes[i].name);
-	diag_error(d, n->file, n->line, "notification '%s': unknown event type '%s' "
-		   "(the catalog offers: %s)", n->id, n->event, offered(&sb, &names));
+	diag_error(d, n->file, at(n->event_line, n->line), "notification '%s': unknown "
+		   "event type '%s' (the catalog offers: %s)", n->id, n->event,
+		   offered(&sb, &names));
 	strv_free(&names);
 	sb_free(&sb);
 	return;
     }
     if (n->nconds == 0)
-	diag_error(d, n->file, n->line, "notification '%s' has no condition: "
-		   "'where' needs at least one", n->id);
+	diag_error(d, n->file, at(n->where_line, n->line), "notification '%s' has no "
+		   "condition: 'where' needs at least one", n->id);
     for (i = 0; i < n->nconds; i++)
 	check_cond(et, n, &n->conds[i], d);
     if (rules_freq(r, n->frequency) == NULL)
-	diag_error(d, n->file, n->line, "notification '%s': unknown frequency '%s'",
+	diag_error(d, n->file, fline, "notification '%s': unknown frequency '%s'",
 		   n->id, n->frequency);
     else if (strv_find_case(&et->freqs, n->frequency) < 0)
-	diag_error(d, n->file, n->line, "notification '%s': event type '%s' does not offer "
+	diag_error(d, n->file, fline, "notification '%s': event type '%s' does not offer "
 		   "frequency '%s' (it offers: %s)", n->id, et->name, n->frequency,
 		   offered(&sb, &et->freqs));
     sb_free(&sb);
@@ -286,13 +304,14 @@ static void check_catalog(const RULES *r, DIAG *d)
     }
     for (i = 0; i < r->nevtypes; i++) {
 	const EVTYPE *et = &r->evtypes[i];
+	int     line = at(et->freqs_line, et->line);
 
 	if (et->freqs.len == 0)
-	    diag_error(d, et->file, et->line, "event type '%s' offers no frequency", et->name);
+	    diag_error(d, et->file, line, "event type '%s' offers no frequency", et->name);
 	for (j = 0; j < et->freqs.len; j++)
 	    if (rules_freq(r, et->freqs.v[j]) == NULL)
-		diag_error(d, et->file, et->line, "event type '%s' offers unknown "
-			   "frequency '%s'", et->name, et->freqs.v[j]);
+		diag_error(d, et->file, at_elem(et->freq_lines, j, line), "event type '%s' "
+			   "offers unknown frequency '%s'", et->name, et->freqs.v[j]);
     }
     sb_free(&why);
 }
@@ -335,13 +354,14 @@ static void check_user_mutes(const RULES *r, const USER *u, DIAG *d)
     for (i = 0; i < u->muted.len; i++) {
 	const char *id = u->muted.v[i];
 	const NOTIF *n = rules_default(r, id);
+	int     line = at_elem(u->muted_lines, i, u->line);
 
 	if (n == NULL)
-	    diag_error(d, u->file, u->muted_lines[i], "user '%s' mutes '%s', which is not a "
+	    diag_error(d, u->file, line, "user '%s' mutes '%s', which is not a "
 		       "default notification (write PROFILE/NAME)", u->address, id);
 	else if (strncmp(id, u->profile, strlen(u->profile)) != 0
 		 || id[strlen(u->profile)] != '/')
-	    diag_error(d, u->file, u->muted_lines[i], "user '%s' mutes '%s', which is not a "
+	    diag_error(d, u->file, line, "user '%s' mutes '%s', which is not a "
 		       "default of their profile '%s'", u->address, id, u->profile);
     }
 }
@@ -371,23 +391,24 @@ static void check_user(const RULES *r, const USER *u, DIAG *d)
     if (u->address == NULL || u->profile == NULL)
 	return;				/* reported by the loader */
     if (!address_valid(u->address))
-	diag_error(d, u->file, u->line, "user address '%s' is not local@domain", u->address);
+	diag_error(d, u->file, at(u->address_line, u->line), "user address '%s' is not "
+		   "local@domain", u->address);
     if ((p = rules_profile(r, u->profile)) == NULL)
-	diag_error(d, u->file, u->line, "user '%s': unknown profile '%s'", u->address,
-		   u->profile);
+	diag_error(d, u->file, at(u->profile_line, u->line), "user '%s': unknown profile "
+		   "'%s'", u->address, u->profile);
     if (u->partners.len == 0)
-	diag_error(d, u->file, u->line, "user '%s' belongs to no partner: list them in "
-		   "'partners', or \"*\" for every partner", u->address);
+	diag_error(d, u->file, at(u->partners_line, u->line), "user '%s' belongs to no "
+		   "partner: list them in 'partners', or \"*\" for every partner", u->address);
     for (i = 0; i < u->partners.len; i++)
 	if (u->partners.v[i][0] == 0 || str_has_ctl(u->partners.v[i]))
-	    diag_error(d, u->file, u->line, "user '%s': partner names must be non-empty "
-		       "printable text", u->address);
+	    diag_error(d, u->file, at_elem(u->partner_lines, i, at(u->partners_line, u->line)),
+		       "user '%s': partner names must be non-empty printable text", u->address);
     if (u->timezone == NULL)
 	diag_warning(d, u->file, u->line, "user '%s' has no 'timezone': digests use the "
 		     "default time zone", u->address);
     else if (!sched_zone_valid(u->timezone))
-	diag_error(d, u->file, u->line, "user '%s': unknown time zone '%s' (an IANA name "
-		   "such as \"Europe/Berlin\")", u->address, u->timezone);
+	diag_error(d, u->file, at(u->timezone_line, u->line), "user '%s': unknown time zone "
+		   "'%s' (an IANA name such as \"Europe/Berlin\")", u->address, u->timezone);
     check_user_view(r, u, p, d);
     if (p)
 	check_user_mutes(r, u, d);
@@ -409,8 +430,9 @@ static void check_users(RULES *r, DIAG *d)
 	if (k[i].key[0] && strcmp(k[i].key, k[i - 1].key) == 0) {
 	    const USER *u = &r->users[k[i].order], *first = &r->users[k[i - 1].order];
 
-	    diag_error(d, u->file, u->line, "user '%s' is defined twice (first at %s:%d)",
-		       u->address, first->file, first->line);
+	    diag_error(d, u->file, at(u->address_line, u->line), "user '%s' is defined twice "
+		       "(first at %s:%d)", u->address, first->file,
+		       at(first->address_line, first->line));
 	}
     for (i = 0; i < r->nusers; i++)
 	free(k[i].key);

@@ -29,6 +29,7 @@ typedef struct loader {
     RULES  *r;
     DIAG   *d;
     const char *file;			/* the file being read */
+    const char *text;			/* ... and its text */
     GChecksum *sum;			/* of every file's name and text */
     GChecksum *catsum;			/* ... of those outside users/ */
     STRBUF  users;			/* DIR/users, where user files live */
@@ -89,9 +90,55 @@ static char *get_str(LOADER *ld, const config_setting_t *s, const char *key,
     return (xstrdup(v));
 }
 
-/* get_strv - an array of strings; returns -1 (after a report) if it is not */
+/* holds - the n bytes at s hold the string lit */
+static int holds(const char *s, size_t n, const char *lit)
+{
+    size_t  i, len = strlen(lit);
+
+    for (i = 0; i + len <= n; i++)
+	if (memcmp(s + i, lit, len) == 0)
+	    return (1);
+    return (0);
+}
+
+/*
+ * last_line - libconfig dates an array's last string by the token after it,
+ * the closing bracket, which may be lines below. The line of string v is
+ * the last, from line up to lo (the line of the entry or setting before
+ * it), that holds it as written; line when v is not found there.
+ */
+static int last_line(const LOADER *ld, int line, int lo, const char *v)
+{
+    STRBUF  lit = STRBUF_INIT;
+    const char *s = ld->text, *nl;
+    int     k, found = line;
+
+    if (s == NULL || line <= lo || strpbrk(v, "\"\\\n") != NULL)
+	return (line);
+    sb_printf(&lit, "\"%s\"", v);
+    for (k = 1; k < line && (nl = strchr(s, '\n')) != NULL; k++)
+	s = nl + 1;
+    for (k = k == line ? k : 0; k > 0 && k >= lo; k--) {
+	nl = strchr(s, '\n');
+	if (holds(s, nl ? (size_t) (nl - s) : strlen(s), lit.s)) {
+	    found = k;
+	    break;
+	}
+	if (s == ld->text)
+	    break;
+	for (s--; s > ld->text && s[-1] != '\n'; s--)
+	     /* to the start of the line before */ ;
+    }
+    sb_free(&lit);
+    return (found);
+}
+
+/*
+ * get_strv - an array of strings; returns -1 (after a report) if it is
+ * not. With lines, *lines gets the line of each string kept (allocated).
+ */
 static int get_strv(LOADER *ld, const config_setting_t *m, const char *what,
-		            STRV *out)
+		            STRV *out, int **lines)
 {
     int     i, n;
 
@@ -101,16 +148,29 @@ static int get_strv(LOADER *ld, const config_setting_t *m, const char *what,
 	return (-1);
     }
     n = config_setting_length(m);
+    if (lines)
+	*lines = xcalloc((size_t) n + 1, sizeof(int));
     for (i = 0; i < n; i++) {
+	const config_setting_t *e = config_setting_get_elem(m, (unsigned) i);
 	const char *v = config_setting_get_string_elem(m, i);
 
 	if (v == NULL) {
-	    diag_error(ld->d, ld->file, line_of(m), "%s must hold strings only", what);
+	    diag_error(ld->d, ld->file, line_of(e) ? line_of(e) : line_of(m),
+		       "%s must hold strings only", what);
 	    return (-1);
 	}
+	if (lines)
+	    (*lines)[out->len] = i < n - 1 ? line_of(e)
+		: last_line(ld, line_of(e), i ? (*lines)[i - 1] : line_of(m), v);
 	strv_add(out, v);
     }
     return (0);
+}
+
+/* member_line - the line of member KEY of group s; 0 when there is none */
+static int member_line(const config_setting_t *s, const char *key)
+{
+    return (line_of(config_setting_get_member(s, key)));
 }
 
 /* get_group - member KEY of s as a group, NULL (reported if present) if not */
@@ -139,8 +199,9 @@ static void load_where(LOADER *ld, config_setting_t *w, NOTIF *n, const char *wh
 	STRBUF  sb = STRBUF_INIT;
 
 	sb_printf(&sb, "condition '%s' of %s", config_setting_name(m), what);
-	if (get_strv(ld, m, sb_str(&sb), &c->values) == 0) {
+	if (get_strv(ld, m, sb_str(&sb), &c->values, NULL) == 0) {
 	    c->filter = xstrdup(config_setting_name(m));
+	    c->line = line_of(m);
 	    n->nconds++;
 	}
 	sb_free(&sb);
@@ -175,12 +236,15 @@ static void load_notif(LOADER *ld, config_setting_t *s, NOTIF *n,
     }
     check_keys(ld, s, sb_str(&what), keys);
     n->event = get_str(ld, s, "event", sb_str(&what), 1);
+    n->event_line = member_line(s, "event");
     n->frequency = get_str(ld, s, "frequency", sb_str(&what), 1);
+    n->frequency_line = member_line(s, "frequency");
+    n->where_line = member_line(s, "where");
     if ((w = get_group(ld, s, "where", sb_str(&what))) != NULL)
 	load_where(ld, w, n, sb_str(&what));
     if (config_setting_lookup_bool(s, "muted", &muted) == CONFIG_FALSE
 	&& config_setting_get_member(s, "muted") != NULL)
-	diag_error(ld->d, ld->file, n->line,
+	diag_error(ld->d, ld->file, member_line(s, "muted"),
 		   "'muted' of %s must be true or false", sb_str(&what));
     n->muted = muted;
     sb_free(&what);
@@ -232,7 +296,7 @@ static void load_filters(LOADER *ld, config_setting_t *g, EVTYPE *et)
 	STRBUF  what = STRBUF_INIT;
 
 	sb_printf(&what, "filter '%s' of event type '%s'", config_setting_name(m), et->name);
-	if (get_strv(ld, m, sb_str(&what), &f->values) == 0) {
+	if (get_strv(ld, m, sb_str(&what), &f->values, NULL) == 0) {
 	    f->name = xstrdup(config_setting_name(m));
 	    et->nfilters++;
 	}
@@ -265,8 +329,9 @@ static void load_event_type(LOADER *ld, config_setting_t *s)
     if ((m = config_setting_get_member(s, "frequencies")) == NULL)
 	diag_error(ld->d, ld->file, et->line, "%s has no 'frequencies'", sb_str(&what));
     else {
+	et->freqs_line = line_of(m);
 	sb_printf(&what, ": frequencies");
-	(void) get_strv(ld, m, sb_str(&what), &et->freqs);
+	(void) get_strv(ld, m, sb_str(&what), &et->freqs, &et->freq_lines);
     }
     sb_free(&what);
 }
@@ -307,18 +372,6 @@ static void load_each(LOADER *ld, config_setting_t *root, const char *key,
 	fn(ld, config_setting_get_elem(g, i));
 }
 
-/* load_user_muted - the "muted" array of a user file, with its lines */
-static void load_user_muted(LOADER *ld, config_setting_t *m, USER *u)
-{
-    size_t  i;
-
-    if (get_strv(ld, m, "'muted'", &u->muted) < 0)
-	return;
-    u->muted_lines = xcalloc(u->muted.len + 1, sizeof(int));
-    for (i = 0; i < u->muted.len; i++)
-	u->muted_lines[i] = line_of(config_setting_get_elem(m, (unsigned) i));
-}
-
 /* load_user - the user, custom and muted settings of one user file */
 static void load_user(LOADER *ld, config_setting_t *root)
 {
@@ -328,8 +381,10 @@ static void load_user(LOADER *ld, config_setting_t *root)
     USER   *u;
 
     if (s == NULL) {
-	if (config_setting_get_member(root, "custom") || config_setting_get_member(root, "muted"))
-	    diag_error(ld->d, ld->file, 1, "'custom' and 'muted' need a 'user' in the same file");
+	if ((m = config_setting_get_member(root, "custom")) != NULL
+	    || (m = config_setting_get_member(root, "muted")) != NULL)
+	    diag_error(ld->d, ld->file, line_of(m),
+		       "'custom' and 'muted' need a 'user' in the same file");
 	return;
     }
     u = GROW(ld->r->users, ld->r->nusers);
@@ -337,16 +392,21 @@ static void load_user(LOADER *ld, config_setting_t *root)
     u->line = line_of(s);
     check_keys(ld, s, "'user'", keys);
     u->address = get_str(ld, s, "address", "'user'", 1);
+    u->address_line = member_line(s, "address");
     u->profile = get_str(ld, s, "profile", "'user'", 1);
+    u->profile_line = member_line(s, "profile");
     u->timezone = get_str(ld, s, "timezone", "'user'", 0);
+    u->timezone_line = member_line(s, "timezone");
     if ((m = config_setting_get_member(s, "partners")) == NULL)
 	diag_error(ld->d, ld->file, u->line, "'user' has no 'partners'");
-    else
-	(void) get_strv(ld, m, "'partners' of 'user'", &u->partners);
+    else {
+	u->partners_line = line_of(m);
+	(void) get_strv(ld, m, "'partners' of 'user'", &u->partners, &u->partner_lines);
+    }
     if ((m = get_group(ld, root, "custom", "the file")) != NULL)
 	u->custom = load_notifs(ld, m, NULL, NOTIF_CUSTOM, &u->ncustom);
     if ((m = config_setting_get_member(root, "muted")) != NULL)
-	load_user_muted(ld, m, u);
+	(void) get_strv(ld, m, "'muted'", &u->muted, &u->muted_lines);
 }
 
 static void load_root(LOADER *ld, config_setting_t *root)
@@ -389,6 +449,7 @@ static void load_file(LOADER *ld, const char *path)
 	sb_free(&text);
 	return;
     }
+    ld->text = sb_str(&text);
     g_checksum_update(ld->sum, (const guchar *) path, (gssize) strlen(path) + 1);
     g_checksum_update(ld->sum, (const guchar *) sb_str(&text), (gssize) text.len + 1);
     if (!under(path, ld->users.s)) {
@@ -402,6 +463,7 @@ static void load_file(LOADER *ld, const char *path)
     else
 	load_root(ld, config_root_setting(&cf));
     config_destroy(&cf);
+    ld->text = NULL;
     sb_free(&text);
 }
 
@@ -532,6 +594,7 @@ static void evtype_free(EVTYPE *et)
     }
     free(et->filters);
     strv_free(&et->freqs);
+    free(et->freq_lines);
     free(et->name);
     free(et->title);
 }
@@ -559,6 +622,7 @@ void    rules_free(RULES *r)
 
 	notifs_free(u->custom, u->ncustom);
 	strv_free(&u->partners);
+	free(u->partner_lines);
 	strv_free(&u->muted);
 	free(u->muted_lines);
 	free(u->address);

@@ -14,7 +14,10 @@ chmod -R u+w "$R"
 ctl() { "$CRIERCTL" -c /dev/null -r "$R" -s "$S" "$@"; }
 ANA=ana@juicepost.example
 ANAF="$R/users/ana.conf"
-snapshot() { (cd "$R" && find . -type f | sort | xargs sha256sum) >"$1"; }
+snapshot() {
+    (cd "$R" && find . -type f | sort | xargs sha256sum) >"$1"
+    [ "$(wc -l <"$1")" -ge 10 ] || fail "snapshot of $R: $(wc -l <"$1") files"
+}
 
 # create: the user's file alone changes, and the list marks the new one
 snapshot "$T/before"
@@ -110,12 +113,14 @@ expect_exit 0 ctl compile
 expect_exit 0 ctl mute $ANA content_partner/due_dates
 expect_in "$T/out" "ana@juicepost.example compiled anew (61 views in all); crierd serves it"
 expect_in "$T/out" "* [default] content_partner/due_dates  due_date_changed  immediately  where direction = Earlier  (muted)"
-"$CRIERCTL" -s "$S" explain --json "$EVENTS/redelivery-juice.eml" >"$T/incremental"
+"$CRIERCTL" -s "$S" explain --json "$EVENTS/redelivery-juice.eml" >"$T/incremental" \
+    || fail "explain after the change in place"
 expect_exit 0 ctl unmute $ANA content_partner/due_dates
 expect_exit 0 ctl mute $ANA content_partner/due_dates --no-reload
 expect_in "$T/out" "not compiled (--no-reload)"
 expect_exit 0 ctl compile          # all of rules.d: the same answers as the change in place
-"$CRIERCTL" -s "$S" explain --json "$EVENTS/redelivery-juice.eml" >"$T/whole"
+"$CRIERCTL" -s "$S" explain --json "$EVENTS/redelivery-juice.eml" >"$T/whole" \
+    || fail "explain after the whole compile"
 expect_same "$T/whole" "$T/incremental"
 expect_exit 0 ctl unmute $ANA content_partner/due_dates
 

@@ -9,15 +9,23 @@ expect_in "$T/out" "ok: 11 files, 4 frequencies, 9 event types, 3 profiles, 8 us
 (cd "$srcdir/tests/rules" && "$CRIERCTL" -r bad check) >"$T/out" 2>"$T/err"
 [ $? = 1 ] || fail "check of tests/rules/bad did not exit 1"
 grep -v '^crierctl: check: ' "$T/err" >"$T/problems"
-expect_same "$T/problems" "$srcdir/tests/rules/bad.ref"
-expect_in "$T/err" "crierctl: check: bad: 24 errors, 2 warnings"
+expect_golden "$T/problems" "$srcdir/tests/rules/bad.ref"
+expect_in "$T/err" "crierctl: check: bad: 58 errors, 2 warnings"
+# Each problem is reported at the line of the setting at fault, which the
+# file marks with "# error", "# errors" or "# warning"; every such line, and
+# no other, is in bad.ref.
+(cd "$srcdir/tests/rules" && grep -rnE '#[[:space:]]*(errors?|warning)\b' bad) \
+    | cut -d: -f1,2 | sort -u >"$T/marked"
+cut -d: -f1,2 "$srcdir/tests/rules/bad.ref" | sort -u >"$T/reported"
+[ "$(wc -l <"$T/marked")" -ge 50 ] || fail "tests/rules/bad marks only $(wc -l <"$T/marked") lines"
+diff -u "$T/marked" "$T/reported" >&2 || fail "bad.ref reports lines other than those marked in tests/rules/bad"
 
 # Digest schedules: each refused at the line of its rrule, naming the part at
 # fault; the three at the end of the file are accepted (27 of 30 refused).
 (cd "$srcdir/tests/rules" && "$CRIERCTL" -r rrules check) >"$T/out" 2>"$T/err"
 [ $? = 1 ] || fail "check of tests/rules/rrules did not exit 1"
 grep -v '^crierctl: check: ' "$T/err" >"$T/problems"
-expect_same "$T/problems" "$srcdir/tests/rules/rrules.ref"
+expect_golden "$T/problems" "$srcdir/tests/rules/rrules.ref"
 expect_in "$T/err" "crierctl: check: rrules: 27 errors, 0 warnings"
 [ "$(grep -c 'rrule = ' "$srcdir/tests/rules/rrules/00-frequencies.conf")" = 30 ] \
     || fail "tests/rules/rrules should hold 30 rules"

@@ -29,7 +29,8 @@ expect_exit 0 "$CRIERCTL" -r "$T/rules" -s "$S" compile
 expect_in "$T/out" "generation 2:"
 expect_exit 1 "$CRIERCTL" -s "$S" list ana@juicepost.example
 expect_in "$T/err" "no user 'ana@juicepost.example'"
-"$CRIERCTL" -s "$S" explain "$EVENTS/redelivery-juice.eml" >"$T/out"
+"$CRIERCTL" -s "$S" explain "$EVENTS/redelivery-juice.eml" >"$T/out" || fail "explain after ana left"
+grep -q "@juicepost.example" "$T/out" || fail "explain names no Juice Post user at all"
 grep -q "ana@" "$T/out" && fail "ana still gets events after leaving"
 
 # A rules directory that does not exist, or holds no rules.

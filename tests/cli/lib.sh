@@ -11,7 +11,13 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/crier-test.XXXXXX")
 trap 'rm -rf "$T"' EXIT
 failures=0
 
-fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
+# fail MESSAGE: count a failure, in $T/failed too, so that one in a
+# subshell (a $(...) or a background job) is not lost
+fail() {
+    echo "FAIL: $*" >&2
+    echo "$*" >>"$T/failed"
+    failures=$((failures + 1))
+}
 
 # expect_exit STATUS COMMAND...: run it, keep stdout/stderr in $T/out, $T/err
 expect_exit() {
@@ -30,7 +36,19 @@ expect_same() {
     diff -u "$2" "$1" >&2 || fail "$1 differs from $2"
 }
 
+# expect_golden FILE REF: as expect_same; with CRIER_REGEN set, REF is
+# rewritten from FILE instead, and that is a failure to review, not a pass
+expect_golden() {
+    if [ -n "${CRIER_REGEN:-}" ]; then
+        cp "$1" "$2" || { fail "cannot regenerate $2"; return; }
+        fail "regenerated $2: review with git diff (a CRIER_REGEN run never passes)"
+    else
+        expect_same "$1" "$2"
+    fi
+}
+
 finish() {
+    [ -s "$T/failed" ] && failures=$(wc -l <"$T/failed")
     [ "$failures" = 0 ] && echo "ok: $(basename "$0")" && exit 0
     echo "$failures failure(s) in $(basename "$0")" >&2
     exit 1

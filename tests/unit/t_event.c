@@ -3,7 +3,7 @@
  *
  * Each mail under tests/events (good) and tests/events/bad is parsed and
  * printed; the output must equal the .ref file beside it (CRIER_REGEN=1
- * rewrites the .ref files, for review in git). Edge cases of the field
+ * rewrites the .ref files, for review in git, and fails). Edge cases of the field
  * block (folding, CRLF, limits, injection attempts) are checked inline.
  */
 #include "config.h"
@@ -42,15 +42,11 @@ static void golden(const char *path)
     sb_puts(&ref, ".ref");
     CHECK(sb_read_file(&mail, path, 0) == 0, "cannot read %s", path);
     describe(sb_str(&mail), mail.len, &got);
-    if (getenv("CRIER_REGEN")) {
-	FILE   *fp = fopen(ref.s, "w");
-
-	if (fp)
-	    fputs(sb_str(&got), fp), fclose(fp);
+    if (!tap_regen(ref.s, sb_str(&got), got.len)) {
+	CHECK(sb_read_file(&want, ref.s, 0) == 0, "cannot read %s", ref.s);
+	CHECK(strcmp(sb_str(&got), sb_str(&want)) == 0, "%s:\n--- got\n%s--- want\n%s", path,
+	      sb_str(&got), sb_str(&want));
     }
-    CHECK(sb_read_file(&want, ref.s, 0) == 0, "cannot read %s", ref.s);
-    CHECK(strcmp(sb_str(&got), sb_str(&want)) == 0, "%s:\n--- got\n%s--- want\n%s", path,
-	  sb_str(&got), sb_str(&want));
     sb_free(&mail), sb_free(&got), sb_free(&want), sb_free(&ref);
 }
 

@@ -7,7 +7,9 @@
  * indexed matcher must give exactly the deliveries of a brute-force
  * reference written here straight from the definition in crier-rules(5);
  * with MATCH_EXPLAIN, every view of the event type must be accounted for
- * once, as a delivery or with a reason.
+ * once, as a delivery or with a reason. Every event must parse and be
+ * compared, and the deliveries in all must be many: a run that compares
+ * nothing fails.
  */
 #include "config.h"
 
@@ -22,8 +24,14 @@
 #include "strutil.h"
 #include "tap.h"
 
+#define SEEDS		25		/* rule sets */
+#define EVENTS_PER_SEED	300		/* events matched against each */
+#define MIN_DELIVERIES	10000		/* in all (16634 today): not empty comparisons */
+
 static unsigned long long rnd_state;
 static const char *const gen_file = "generated.conf";
+static unsigned long compared;		/* events matched both ways */
+static unsigned long delivered;		/* deliveries the reference found */
 
 static unsigned rnd(unsigned n)
 {
@@ -288,8 +296,8 @@ static EVENT *random_event(unsigned k)
 	sb_printf(&text, "f1: %s\n", vals[rnd(4)]);
     if (rnd(4))
 	sb_printf(&text, "F2: %s\n", vals[4 + rnd(3)]);
-    if (event_parse(text.s, text.len, &ev, &why) < 0)
-	fprintf(stderr, "event %u: %s\n", k, sb_str(&why));
+    CHECK(event_parse(text.s, text.len, &ev, &why) == 0, "event %u does not parse: %s",
+	  k, sb_str(&why));
     sb_free(&text);
     sb_free(&why);
     return (ev);
@@ -324,6 +332,8 @@ static void one_event(const RULES *r, RULESDB *rdb, MDB_txn *txn, const EVENT *e
 	CHECK(same(&want, &got), "event %s: brute %zu deliveries, indexed %zu", ev->id,
 	      want.len, got.len);
 	CHECK(same(&got, &got2), "event %s: explain changes the deliveries", ev->id);
+	compared++;
+	delivered += want.len;
 	CHECK(mx->nhits + mx->nexcluded == seen, "event %s: %zu views of the type, "
 	      "explain accounts for %zu", ev->id, seen, mx->nhits + mx->nexcluded);
 	for (i = 0; i < mx->nexcluded; i++)
@@ -354,7 +364,7 @@ static void one_seed(unsigned seed, const char *state)
     CHECK(compile_rules(r, "generated", state, &st, &why) == 0, "%s", sb_str(&why));
     CHECK(rulesdb_open(state, 0, &rdb, &why) == 0, "%s", sb_str(&why));
     CHECK(rdb && rulesdb_read(rdb, &txn, &why) == 0, "%s", sb_str(&why));
-    for (k = 0; txn && k < 300; k++) {
+    for (k = 0; txn && k < EVENTS_PER_SEED; k++) {
 	EVENT  *ev = random_event(k);
 
 	if (ev)
@@ -377,8 +387,13 @@ int     main(void)
 
     if (mkdtemp(state) == NULL)
 	return (99);
-    for (seed = 0; seed < 25; seed++)
+    for (seed = 0; seed < SEEDS; seed++)
 	one_seed(seed, state);
+    CHECK(compared == SEEDS * EVENTS_PER_SEED, "only %lu of %d events compared", compared,
+	  SEEDS * EVENTS_PER_SEED);
+    CHECK(delivered >= MIN_DELIVERIES, "only %lu deliveries in all: the rule sets or events "
+	  "match too little to compare", delivered);
+    printf("t_match_diff: %lu events compared, %lu deliveries\n", compared, delivered);
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", state);
     if (system(cmd) != 0)
 	fprintf(stderr, "cannot remove %s\n", state);
