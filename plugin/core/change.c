@@ -440,7 +440,7 @@ const char *change_user_file(RULESDB *rdb, const char *rules_dir, const char *ad
 	if (rulesdb_get_user(rdb, txn, address, &u, &why) == 0
 	    && strncmp(u.file, users.s, users.len) == 0)
 	    sb_puts(file, u.file);
-	mdb_txn_abort(txn);
+	rulesdb_end(rdb, txn);
     }
     sb_free(&why), sb_free(&users);
     return (file->len ? file->s : NULL);

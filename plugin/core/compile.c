@@ -19,6 +19,8 @@
 #include "rulesdb.h"
 #include "strutil.h"
 
+#define COMPILE_TRIES	40		/* growth stops sooner, at the largest map */
+
 typedef struct ientry {
     char   *key;			/* event NUL partner NUL id */
     size_t  len;
@@ -116,11 +118,13 @@ static int compile_view(COMPILER *cc, const USER *u, const NOTIF *n)
     return (rc);
 }
 
+/* compile_user - a user and its views: RDB_OK, or the store's code (STORE_MAP_FULL: grow) */
 static int compile_user(COMPILER *cc, const USER *u)
 {
     const PROFILE *p = rules_profile(cc->r, u->profile);
     RDB_USER ru;
     size_t  i;
+    int     rc;
 
     memset(&ru, 0, sizeof(ru));
     ru.address = u->address;
@@ -132,15 +136,15 @@ static int compile_user(COMPILER *cc, const USER *u)
     ru.count = (uint32_t) (p->ndefaults + u->ncustom);
     ru.npartners = u->partners.len;
     ru.partners = u->partners.v;
-    if (rulesdb_put_user(cc->rdb, cc->txn, &ru, cc->why) != 0)
-	return (-1);
+    if ((rc = rulesdb_put_user(cc->rdb, cc->txn, &ru, cc->why)) != RDB_OK)
+	return (rc);
     for (i = 0; i < p->ndefaults; i++)
-	if (compile_view(cc, u, &p->defaults[i]) != 0)
-	    return (-1);
+	if ((rc = compile_view(cc, u, &p->defaults[i])) != RDB_OK)
+	    return (rc);
     for (i = 0; i < u->ncustom; i++)
-	if (compile_view(cc, u, &u->custom[i]) != 0)
-	    return (-1);
-    return (0);
+	if ((rc = compile_view(cc, u, &u->custom[i])) != RDB_OK)
+	    return (rc);
+    return (RDB_OK);
 }
 
 static int compile_catalog(COMPILER *cc)
@@ -207,7 +211,7 @@ static void compile_reset(COMPILER *cc)
     cc->base = cc->next_id = 1;
 }
 
-/* compile_once - the whole set in one transaction; an LMDB code on failure */
+/* compile_once - the whole set in one transaction; a STORE_* code on failure */
 static int compile_once(COMPILER *cc, const char *rules_dir, COMPILE_STATS *st)
 {
     RDB_META meta;
@@ -215,8 +219,8 @@ static int compile_once(COMPILER *cc, const char *rules_dir, COMPILE_STATS *st)
     int     rc;
 
     compile_reset(cc);
-    if (rulesdb_write_begin(cc->rdb, &cc->txn, &st->generation, cc->why) < 0)
-	return (-1);
+    if ((rc = rulesdb_write_begin(cc->rdb, &cc->txn, &st->generation, cc->why)) < 0)
+	return (rc);
     rc = compile_catalog(cc);
     for (i = 0; rc == 0 && i < cc->r->nusers; i++)
 	rc = compile_user(cc, &cc->r->users[i]);
@@ -238,7 +242,7 @@ static int compile_once(COMPILER *cc, const char *rules_dir, COMPILE_STATS *st)
     if (rc == 0)
 	rc = rulesdb_put_meta(cc->rdb, cc->txn, &meta, cc->why);
     if (rc != 0) {
-	mdb_txn_abort(cc->txn);
+	rulesdb_end(cc->rdb, cc->txn);
 	return (rc);
     }
     return (rulesdb_commit(cc->rdb, cc->txn, cc->why));
@@ -261,7 +265,7 @@ static int compile_same(COMPILER *cc, COMPILE_STATS *st)
 	    st->evtypes = m.evtypes, st->freqs = cc->r->nfreqs, st->profiles = cc->r->nprofiles;
 	    st->unchanged = 1;
 	}
-	mdb_txn_abort(txn);
+	rulesdb_end(cc->rdb, txn);
     }
     sb_free(&why);
     return (same);
@@ -270,7 +274,7 @@ static int compile_same(COMPILER *cc, COMPILE_STATS *st)
 /*
  * compile_rules - replace the compiled set in STATE_DIR with rules. On a
  * full map the transaction is dropped, the map doubled, and the set written
- * again.
+ * again, until it fits or the map is at its largest.
  */
 int     compile_rules(const RULES *rules, const char *rules_dir, const char *state_dir,
 		              COMPILE_STATS *stats, STRBUF *why)
@@ -285,12 +289,13 @@ int     compile_rules(const RULES *rules, const char *rules_dir, const char *sta
     cc.base = cc.next_id = 1;
     if (rulesdb_open(state_dir, 1, &cc.rdb, why) < 0)
 	return (-1);
-    for (tries = compile_same(&cc, stats) ? 8 : 0, rc = 0; tries < 8; tries++) {
+    for (tries = compile_same(&cc, stats) ? COMPILE_TRIES : 0, rc = 0; tries < COMPILE_TRIES;
+	 tries++) {
 	STRBUF  err = STRBUF_INIT;
 
 	cc.why = &err;
 	rc = compile_once(&cc, rules_dir, stats);
-	if (rc == MDB_MAP_FULL && rulesdb_grow(cc.rdb, why) == 0) {
+	if (rc == STORE_MAP_FULL && (sb_puts(&err, "; "), rulesdb_grow(cc.rdb, &err)) == 0) {
 	    sb_free(&err);
 	    continue;
 	}
@@ -307,8 +312,9 @@ int     compile_rules(const RULES *rules, const char *rules_dir, const char *sta
 /*
  * user_once - one user's views replaced in place: the old views and index
  * entries out, the new ones in under fresh ids, the counts adjusted, all
- * in one transaction. 1 when the set in service was compiled from another
- * catalog (or never): only a whole compile will do.
+ * in one transaction. COMPILE_WHOLE when the set in service was compiled
+ * from another catalog (or never): only a whole compile will do. Else
+ * RDB_OK or a STORE_* code (STORE_MAP_FULL: grow and try again).
  */
 static int user_once(COMPILER *cc, const USER *u, COMPILE_STATS *st)
 {
@@ -318,11 +324,11 @@ static int user_once(COMPILER *cc, const USER *u, COMPILE_STATS *st)
     char   *keep_dir, *keep_cat;
     int     rc, existed;
 
-    if ((rc = rulesdb_update_begin(cc->rdb, &cc->txn, &meta, cc->why)) != 0)
-	return (rc);
+    if ((rc = rulesdb_update_begin(cc->rdb, &cc->txn, &meta, cc->why)) != RDB_OK)
+	return (rc == RDB_NONE ? COMPILE_WHOLE : rc);
     if (*meta.catalog == 0 || strcmp(meta.catalog, cc->r->catalog) != 0) {
-	mdb_txn_abort(cc->txn);
-	return (1);
+	rulesdb_end(cc->rdb, cc->txn);
+	return (COMPILE_WHOLE);
     }
     meta.rules_dir = keep_dir = xstrdup(meta.rules_dir);	/* LMDB's copies move */
     meta.catalog = keep_cat = xstrdup(meta.catalog);	/* ... at the first write */
@@ -332,10 +338,10 @@ static int user_once(COMPILER *cc, const USER *u, COMPILE_STATS *st)
 	old_customs = old.count - (p ? (uint32_t) p->ndefaults : 0);
 	if (strcmp(old.file, u->file) != 0) {
 	    sb_printf(cc->why, "user '%s' is also defined in %s", u->address, old.file);
-	    rc = -1;
+	    rc = STORE_ERROR;
 	}
     }
-    existed = rc == 0;
+    existed = rc == RDB_OK;
     if (rc >= 0)
 	rc = rulesdb_del_user(cc->rdb, cc->txn, u->address, &gone, cc->why);
     if (rc == 0 && (rc = rulesdb_next_view(cc->rdb, cc->txn, &first, cc->why)) == 0) {
@@ -355,8 +361,8 @@ static int user_once(COMPILER *cc, const USER *u, COMPILE_STATS *st)
 	rc = rulesdb_put_meta(cc->rdb, cc->txn, &meta, cc->why);
     free(keep_dir), free(keep_cat);
     if (rc != 0) {
-	mdb_txn_abort(cc->txn);
-	return (rc < 0 ? -1 : rc);
+	rulesdb_end(cc->rdb, cc->txn);
+	return (rc);
     }
     return (rulesdb_commit(cc->rdb, cc->txn, cc->why));
 }
@@ -365,8 +371,9 @@ static int user_once(COMPILER *cc, const USER *u, COMPILE_STATS *st)
  * compile_user_rules - one user compiled anew into the set in service:
  * what a change to one user needs, in time that does not grow with the
  * other users. rules holds the catalog and that user (rules_load_user),
- * checked. Returns 0 done, 1 when a whole compile is needed (the catalog
- * changed since the set in service was compiled), -1 with why.
+ * checked. Returns COMPILE_OK, COMPILE_WHOLE when a whole compile is
+ * needed (the catalog changed since the set in service was compiled), -1
+ * with why. A full map grows (see compile_rules).
  */
 int     compile_user_rules(RULESDB *rdb, const RULES *rules, const char *address,
 			           COMPILE_STATS *stats, STRBUF *why)
@@ -383,23 +390,23 @@ int     compile_user_rules(RULESDB *rdb, const RULES *rules, const char *address
     memset(&cc, 0, sizeof(cc));
     cc.r = rules;
     cc.rdb = rdb;
-    for (tries = 0; tries < 8; tries++) {
+    for (tries = 0, rc = 0; tries < COMPILE_TRIES; tries++) {
 	STRBUF  err = STRBUF_INIT;
 
 	cc.why = &err;
 	compile_reset(&cc);
 	rc = user_once(&cc, u, stats);
-	if (rc == MDB_MAP_FULL && rulesdb_grow(rdb, why) == 0) {
+	if (rc == STORE_MAP_FULL && (sb_puts(&err, "; "), rulesdb_grow(rdb, &err)) == 0) {
 	    sb_free(&err);
 	    continue;
 	}
-	if (rc < 0 || rc > 1)
+	if (rc < 0)
 	    sb_puts(why, sb_str(&err));
 	sb_free(&err);
 	break;
     }
     compile_reset(&cc);
-    return (rc == 0 || rc == 1 ? rc : -1);
+    return (rc == COMPILE_OK || rc == COMPILE_WHOLE ? rc : -1);
 }
 
 /*

@@ -20,6 +20,9 @@
 #include "rulesdb.h"
 #include "strbuf.h"
 
+#define COMPILE_OK	0
+#define COMPILE_WHOLE	1		/* compile_user_*: a whole compile is needed */
+
 typedef struct compile_stats {
     uint64_t generation;		/* of the new set */
     size_t  notifs;			/* definitions in rules.d */

@@ -30,9 +30,11 @@ typedef struct conf {
     long    digest_max_size;		/* bytes of a digest's text */
     long    outbox_workers;		/* parallel senders back to Postfix */
     long    event_retention;		/* days an accepted event is kept */
+    long    outbox_max_age;		/* days a deferred notification is retried */
     STRV    submit_networks;		/* policy: who may submit events */
     STRV    submit_sasl_users;
     STRV    submit_senders;
+    STRV    submit_local_users;		/* logins that may submit by sendmail */
     long    submit_rate_limit;		/* events per minute per submitter; 0: none */
     long    submit_rate_limit_ipv6_prefix;	/* an IPv6 client is its /N */
     char   *crier_domain;		/* a domain crier owns whole, or "" */

@@ -109,9 +109,9 @@ static int replan_page(RULESDB *rdb, STATEDB *sdb, const char *default_tz, PAGE 
     if (rc < 0 && sched.len)
 	sb_puts(why, sched.s);
     if (rtxn)
-	mdb_txn_abort(rtxn);
+	rulesdb_end(rdb, rtxn);
     if (stxn)
-	mdb_txn_abort(stxn);
+	statedb_end(sdb, stxn);
     sb_free(&sched);
     return (rc < 0 ? -1 : 0);
 }
@@ -187,7 +187,7 @@ int     digest_replan(RULESDB *rdb, STATEDB *sdb, const char *default_tz, DIGEST
 	    break;
 	rc = last_r ? statedb_groups_after(sdb, txn, last_r, last_f, page_add, pg, why)
 	    : statedb_groups_each(sdb, txn, 0, page_add, pg, why);
-	mdb_txn_abort(txn);
+	statedb_end(sdb, txn);
 	free(last_r), free(last_f);
 	last_r = last_f = NULL;
 	if (pg->len) {				/* where the next page starts */

@@ -8,17 +8,22 @@
  */
 #include "config.h"
 
+#include <pthread.h>
 #include <string.h>
 
 #include "mail.h"
 
-/* mail_init - GMime once per process */
+static void mail_init_once(void)
+{
+    g_mime_init();
+}
+
+/* mail_init - GMime once per process, whichever thread parses first */
 static void mail_init(void)
 {
-    static int done;
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
 
-    if (!done++)
-	g_mime_init();
+    (void) pthread_once(&once, mail_init_once);
 }
 
 /* first_text - depth-first search for the first text/plain leaf */

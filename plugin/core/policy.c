@@ -3,7 +3,9 @@
  *
  *   events address        only allowed submitters (submit_networks,
  *                         submit_sasl_users, submit_senders: any one
- *                         admits), each within submit_rate_limit;
+ *                         admits; a local submission only by its user
+ *                         in submit_local_users), each within
+ *                         submit_rate_limit;
  *                         others REJECT 5.7.1, the too fast DEFER 4.7.1
  *                         (an IPv6 client counts by its prefix, of
  *                         submit_rate_limit_ipv6_prefix bits)
@@ -38,6 +40,7 @@ struct policy {
     GPtrArray *networks;		/* GInetAddressMask */
     STRV    sasl_users;
     STRV    senders;			/* user@domain or @domain */
+    STRV    local_users;		/* logins that may use sendmail */
     long    rate;			/* events a minute; 0: no limit */
     int     v6prefix;			/* bits of an IPv6 client's bucket */
     ADDR    own[3];			/* events, request, sender */
@@ -111,6 +114,8 @@ POLICY *policy_create(const CONF *cf, STRBUF *why)
     p->v6prefix = (int) cf->submit_rate_limit_ipv6_prefix;
     for (i = 0; i < cf->submit_sasl_users.len; i++)
 	strv_add(&p->sasl_users, cf->submit_sasl_users.v[i]);
+    for (i = 0; i < cf->submit_local_users.len; i++)
+	strv_add(&p->local_users, cf->submit_local_users.v[i]);
     if (add_networks(p, &cf->submit_networks, why) < 0
 	|| add_senders(p, &cf->submit_senders, why) < 0) {
 	policy_free(p);
@@ -128,6 +133,7 @@ void    policy_free(POLICY *p)
     g_ptr_array_free(p->networks, TRUE);
     strv_free(&p->sasl_users);
     strv_free(&p->senders);
+    strv_free(&p->local_users);
     for (i = 0; i < 3; i++)
 	free(p->own[i].local), free(p->own[i].domain);
     free(p->crier_domain);
@@ -137,7 +143,8 @@ void    policy_free(POLICY *p)
 
 int     policy_nobody_submits(const POLICY *p)
 {
-    return (p->networks->len == 0 && p->sasl_users.len == 0 && p->senders.len == 0);
+    return (p->networks->len == 0 && p->sasl_users.len == 0 && p->senders.len == 0
+	    && p->local_users.len == 0);
 }
 
 /* policy_describe - one line for the log: what the service enforces */
@@ -145,6 +152,8 @@ void    policy_describe(const POLICY *p, STRBUF *out)
 {
     sb_printf(out, "%u submit_networks, %zu submit_sasl_users, %zu submit_senders, ",
 	      p->networks->len, p->sasl_users.len, p->senders.len);
+    if (p->local_users.len)
+	sb_printf(out, "%zu submit_local_users, ", p->local_users.len);
     if (p->rate > 0)
 	sb_printf(out, "submit_rate_limit %ld a minute (IPv6 by /%d)", p->rate, p->v6prefix);
     else
@@ -217,12 +226,43 @@ static int sender_listed(const POLICY *p, const char *sender)
     return (0);
 }
 
-static int may_submit(const POLICY *p, const POLICY_REQ *req)
+/* login_listed - a local user in submit_local_users (logins keep their case) */
+static int login_listed(const POLICY *p, const char *login)
 {
-    return (in_networks(p, req->client_address)
-	    || (req->sasl_username && *req->sasl_username
-		&& strv_find_case(&p->sasl_users, req->sasl_username) >= 0)
-	    || sender_listed(p, req->sender));
+    size_t  i;
+
+    for (i = 0; i < p->local_users.len; i++)
+	if (strcmp(p->local_users.v[i], login) == 0)
+	    return (1);
+    return (0);
+}
+
+/*
+ * policy_submitter - the one decision on who may submit events, for the
+ * policy service and the milter alike: POLICY_DUNNO when one of the
+ * submit_* lists admits the submitter, else POLICY_REFUSE and the reply
+ * ("5.7.1 ..."). A local submission passes by its user alone: its sender
+ * is whatever sendmail -f says, and its "client" is Postfix's stand-in
+ * 127.0.0.1. root is a user like any other.
+ */
+int     policy_submitter(const POLICY *p, const POLICY_WHO *who, STRBUF *refusal)
+{
+    if (who->local_user) {
+	if (login_listed(p, who->local_user))
+	    return (POLICY_DUNNO);
+	sb_printf(refusal, "5.7.1 local user %s is not allowed to submit events", who->local_user);
+	return (POLICY_REFUSE);
+    }
+    if (who->client_address && *who->client_address
+	&& (in_networks(p, who->client_address)
+	    || (who->sasl_username && *who->sasl_username
+		&& strv_find_case(&p->sasl_users, who->sasl_username) >= 0)
+	    || sender_listed(p, who->sender)))
+	return (POLICY_DUNNO);
+    sb_puts(refusal, who->client_address && *who->client_address
+	    ? "5.7.1 client is not allowed to submit events"
+	    : "5.7.1 a local submission whose user is unknown cannot submit events");
+    return (POLICY_REFUSE);
 }
 
 /*
@@ -269,6 +309,7 @@ int     policy_decide(const POLICY *p, THROTTLE *t, const POLICY_REQ *req, doubl
 		              STRBUF *action, STRBUF *reason)
 {
     STRBUF  key = STRBUF_INIT;
+    POLICY_WHO who;
     int     kind, ok;
 
     if (req->recipient == NULL || *req->recipient == 0
@@ -281,11 +322,16 @@ int     policy_decide(const POLICY *p, THROTTLE *t, const POLICY_REQ *req, doubl
     }
     if (kind != RCPT_EVENTS)
 	return (POLICY_DUNNO);
-    if (!may_submit(p, req)) {
-	sb_puts(action, "REJECT 5.7.1 client is not allowed to submit events");
+    who.client_address = req->client_address;
+    who.sasl_username = req->sasl_username;
+    who.sender = req->sender;
+    who.local_user = NULL;		/* smtpd's requests have a client */
+    sb_puts(action, "REJECT ");
+    if (policy_submitter(p, &who, action) == POLICY_REFUSE) {
 	sb_puts(reason, "not an allowed submitter");
 	return (POLICY_REFUSE);
     }
+    sb_reset(action);
     if (req->sasl_username && *req->sasl_username) {
 	sb_printf(&key, "sasl:%s", req->sasl_username);
 	str_lower(key.s);		/* logins match without case: one bucket */

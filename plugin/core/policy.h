@@ -53,6 +53,19 @@ void    policy_free(POLICY *p);
 void    policy_describe(const POLICY *p, STRBUF *out);
 int     policy_nobody_submits(const POLICY *p);
 
+/*
+ * Who submitted a message, as Postfix tells it: the policy service from
+ * its request, the milter from its macros. A local submission (sendmail,
+ * pickup) has no client address, and passes only by its local user.
+ */
+typedef struct policy_who {
+    const char *client_address;		/* NULL or "" for a local submission */
+    const char *sasl_username;
+    const char *sender;			/* envelope */
+    const char *local_user;		/* the login of a local submission */
+} POLICY_WHO;
+int     policy_submitter(const POLICY *p, const POLICY_WHO *who, STRBUF *refusal);
+
 #define POLICY_DUNNO	0		/* not crier's business, or allowed */
 #define POLICY_REFUSE	1		/* REJECT: not allowed, or no such address */
 #define POLICY_THROTTLE	2		/* DEFER: over the rate limit */

@@ -116,9 +116,9 @@ int     cmd_digests(CTL *ctl, int argc, char **argv)
 	ctl_print_json(doc);
     } else if (p.list)
 	json_decref(p.list);
-    mdb_txn_abort(p.stxn);
+    statedb_end(p.sdb, p.stxn);
     if (p.rtxn)
-	mdb_txn_abort(p.rtxn);
+	rulesdb_end(p.rdb, p.rtxn);
     rulesdb_close(p.rdb);
     statedb_close(p.sdb);
     sb_free(&why);

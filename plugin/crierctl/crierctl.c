@@ -33,6 +33,8 @@ static const struct verb {
     "find notifications by any field"},
     {"explain", cmd_explain, "FILE|- [--json]", "who would get this event mail, and why not"},
     {"digests", cmd_digests, "[USER] [--json]", "pending digests and when each goes out"},
+    {"dead", cmd_dead, "[--json] | dead resend ID|--all | dead drop ID|--all",
+    "notifications Postfix refused (or deferred past outbox_max_age)"},
     {"create", cmd_create, "USER --event E --where K=V[,V...]... --frequency F [--name N]",
     "add a custom notification"},
     {"edit", cmd_edit, "USER NAME [--event E] [--where K=V[,V...]]... [--unwhere K]...\n"

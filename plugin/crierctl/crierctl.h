@@ -32,6 +32,7 @@ int     cmd_list(CTL *, int, char **);
 int     cmd_search(CTL *, int, char **);
 int     cmd_explain(CTL *, int, char **);
 int     cmd_digests(CTL *, int, char **);
+int     cmd_dead(CTL *, int, char **);
 int     cmd_create(CTL *, int, char **);
 int     cmd_edit(CTL *, int, char **);
 int     cmd_clone(CTL *, int, char **);

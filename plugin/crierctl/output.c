@@ -30,7 +30,7 @@ int     ctl_open_rules(CTL *ctl, RULESDB **rdb, MDB_txn **txn)
 void    ctl_close_rules(RULESDB *rdb, MDB_txn *txn)
 {
     if (txn)
-	mdb_txn_abort(txn);
+	rulesdb_end(rdb, txn);
     rulesdb_close(rdb);
 }
 

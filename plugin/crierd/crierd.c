@@ -12,7 +12,9 @@
  * configuration and rules stay and the log says why; then SIGUSR1 tells
  * the worker to take the new configuration) and SIGTERM (the worker
  * finishes the messages in flight, then both exit). The worker is a child:
- * libmilter's threads, the outbox thread, and a thread waiting for SIGUSR1.
+ * libmilter's threads, a thread waiting for SIGUSR1, and the service
+ * threads (service.c): the outbox lanes, the digest runner, self-service
+ * and the policy service.
  * If the worker dies, the supervisor starts another on the same socket.
  */
 #include "config.h"
@@ -398,8 +400,8 @@ static int worker(void)
     sb_puts(&sock, lv->conf.milter_socket);
     lv = NULL;
     pthread_create(&reloader, NULL, reload_main, NULL);
-    if (outbox_start(lanes) != 0 || digests_start() != 0 || policyd_start() != 0
-	|| selfservice_start() != 0) {
+    if (outbox_start(lanes) != 0 || digests_start(&crierd) != 0 || policyd_start() != 0
+	|| selfservice_start(&crierd) != 0) {
 	msg_error("worker: cannot start the outbox, digest, policy and self-service threads");
 	return (1);
     }

@@ -35,9 +35,6 @@ typedef struct crierd {
     char  **argv;			/* for a restart from scratch */
     STATEDB *sdb;			/* the worker's, opened after the fork */
     RULESDB *rdb;
-    pthread_mutex_t wake_lock;		/* the outbox sleeps on this */
-    pthread_cond_t wake;
-    volatile int stopping;
 } CRIERD;
 
 extern CRIERD crierd;
@@ -71,7 +68,7 @@ int     intake_request(const char *qid, const char *sender, const char *msg, siz
 
 /* selfservice.c; an envelope sender Postfix did not tell (no {mail_addr}) */
 #define SELF_SENDER_UNKNOWN	"?"
-int     selfservice_start(void);
+int     selfservice_start(CRIERD *cd);
 void    selfservice_stop(void);
 void    selfservice_wake(void);
 
@@ -81,7 +78,7 @@ void    outbox_stop(void);
 void    outbox_wake(void);
 
 /* digests.c */
-int     digests_start(void);
+int     digests_start(CRIERD *cd);
 void    digests_stop(void);
 
 /* crierd.c */

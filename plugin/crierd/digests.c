@@ -32,13 +32,22 @@
 #include "mem.h"
 #include "render.h"
 #include "schedule.h"
+#include "service.h"
 #include "strutil.h"
 #include "strv.h"
 
 #define DIGEST_TICK	1		/* seconds between looks at the schedule */
 #define DIGEST_BATCH	256		/* digests taken per look */
 
-static pthread_t digests_thread;
+static SERVICE digests_svc;
+
+/* The runner's own state: the daemon, and the rules generation it planned for. */
+typedef struct runner {
+    CRIERD *cd;
+    uint64_t gen;
+} RUNNER;
+
+static RUNNER runner;
 
 /* A digest that is due, copied out of the read transaction. */
 typedef struct due {
@@ -314,9 +323,9 @@ static void build_free(BUILD *b)
     free(b->items);
     free(b->lost);
     if (b->rtxn)
-	mdb_txn_abort(b->rtxn);
+	rulesdb_end(crierd.rdb, b->rtxn);
     if (b->stxn)
-	mdb_txn_abort(b->stxn);
+	statedb_end(crierd.sdb, b->stxn);
 }
 
 /* reschedule - one digest's new due time (0: it has nothing left) */
@@ -447,7 +456,7 @@ static int run_due(void)
     if (statedb_read(crierd.sdb, &txn, &why) == 0) {
 	if (statedb_groups_each(crierd.sdb, txn, 1, collect_due, &dl, &why) < 0)
 	    msg_error("digest: %s", why.s);
-	mdb_txn_abort(txn);
+	statedb_end(crierd.sdb, txn);
     }
     for (i = 0; i < dl.len; i++) {		/* the lock per digest: reloads wait little */
 	lv = live_hold();
@@ -467,16 +476,16 @@ static int run_due(void)
 }
 
 /* generation - of the compiled rules in service (0 when unreadable) */
-static uint64_t generation(void)
+static uint64_t generation(RULESDB *rdb)
 {
     STRBUF  why = STRBUF_INIT;
     MDB_txn *txn;
     RDB_META meta;
 
     memset(&meta, 0, sizeof(meta));
-    if (rulesdb_read(crierd.rdb, &txn, &why) == 0) {
-	(void) rulesdb_get_meta(crierd.rdb, txn, &meta, &why);
-	mdb_txn_abort(txn);
+    if (rulesdb_read(rdb, &txn, &why) == 0) {
+	(void) rulesdb_get_meta(rdb, txn, &meta, &why);
+	rulesdb_end(rdb, txn);
     }
     sb_free(&why);
     return (meta.generation);
@@ -486,7 +495,7 @@ static uint64_t generation(void)
  * forget_events - when the runner is idle, at start and then hourly (by
  * crierd's clock): accepted events older than event_retention days, that
  * no pending digest item needs, go. Until then a repeated Event-Id is
- * recognised and causes nothing new.
+ * recognised and causes nothing new. Dead notifications go after as long.
  */
 static void forget_events(void)
 {
@@ -506,34 +515,47 @@ static void forget_events(void)
 	msg_error("events: %s", why.s);
     else if (n > 0)
 	msg_info("events: forgot %ld events older than %ld days (event_retention)", n, days);
+    sb_reset(&why);
+    if ((n = statedb_dead_prune(crierd.sdb, (uint64_t) (now - days * 86400), (uint64_t) now,
+				&why)) < 0)
+	msg_error("outbox: %s", why.s);
+    else if (n > 0)
+	msg_info("outbox: forgot %ld dead notifications older than %ld days (event_retention)",
+		 n, days);
     sb_free(&why);
 }
 
-static void *digests_main(void *arg)
+/*
+ * digests_turn - replan when the rules changed generation (at start too:
+ * rules.d may have changed while crierd was down), then what is due; at
+ * once again after a full batch, else in DIGEST_TICK
+ */
+static int digests_turn(SERVICE *svc, void *ctx)
 {
-    uint64_t gen = 0, now_gen;
+    RUNNER *r = ctx;
+    uint64_t now_gen;
 
-    (void) arg;
-    while (!crierd.stopping) {
-	if ((now_gen = generation()) != gen) {	/* at start too: rules.d may have */
-	    reschedule_all();			/* changed while crierd was down */
-	    gen = now_gen;
-	}
-	if (!run_due()) {
-	    forget_events();
-	    sleep(DIGEST_TICK);
-	}
+    (void) svc;
+    if ((now_gen = generation(r->cd->rdb)) != r->gen) {
+	reschedule_all();
+	r->gen = now_gen;
     }
-    return (NULL);
+    if (run_due())
+	return (SERVICE_NOW);
+    forget_events();
+    return (DIGEST_TICK);
 }
 
-int     digests_start(void)
+/* digests_start - the runner's thread, on the worker's stores */
+int     digests_start(CRIERD *cd)
 {
-    return (pthread_create(&digests_thread, NULL, digests_main, NULL));
+    runner.cd = cd;
+    runner.gen = 0;
+    return (service_start(&digests_svc, "digest", digests_turn, &runner, 0));
 }
 
+/* digests_stop - the runner ends its turn and its thread */
 void    digests_stop(void)
 {
-    crierd.stopping = 1;
-    pthread_join(digests_thread, NULL);
+    service_stop(&digests_svc);
 }

@@ -256,7 +256,7 @@ static int store_event(const EVENT *ev, const char *qid, STRBUF *reply)
     else
 	verdict = commit(ev, qid, &b, reply);
     if (txn)
-	mdb_txn_abort(txn);
+	rulesdb_end(crierd.rdb, txn);
     live_release();
     batch_free(&b);
     match_free(m);

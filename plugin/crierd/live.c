@@ -18,8 +18,6 @@
 
 CRIERD  crierd = {
     .lock = PTHREAD_RWLOCK_INITIALIZER,
-    .wake_lock = PTHREAD_MUTEX_INITIALIZER,
-    .wake = PTHREAD_COND_INITIALIZER,
 };
 
 /* live_load - read, check and complete a configuration; NULL and why on error */

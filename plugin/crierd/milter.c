@@ -3,7 +3,11 @@
  * answer for it.
  *
  * Mail to nobody of crier's is let go at DATA, the earliest point where
- * all recipients are known, and costs nothing more. Mail to the events or
+ * all recipients are known, and costs nothing more. The events address
+ * is checked at RCPT with the policy service's own decision
+ * (policy_submitter), whatever path the mail took; a local submission,
+ * whose user Postfix tells only in its first header, at end of message.
+ * Mail to the events or
  * request address is collected (headers and body, up to max_event_size)
  * and handed to intake.c at end of message; its verdict becomes the SMTP
  * reply. Once consumed, crier's recipients are removed: the event mail is
@@ -26,6 +30,10 @@
 #include "strutil.h"
 #include "strv.h"
 
+/* The macros of the submitter decision, asked for at RCPT. */
+#define SUBMITTER_MACROS "i {client_addr} {client_name} {client_port} {auth_authen} " \
+	"{mail_addr} {daemon_name}"
+
 typedef struct mctx {
     char    qid[64];
     char   *sender;			/* envelope, known at DATA; "" for <> */
@@ -35,6 +43,7 @@ typedef struct mctx {
     STRV    ours;			/* crier's recipients, as given */
     STRBUF  msg;			/* headers and body */
     int     too_big;
+    int     local;			/* a local submission to the events address */
     unsigned long noreply;		/* SMFIP_NR_* that Postfix agreed to */
 } MCTX;
 
@@ -84,23 +93,115 @@ static char *bare(const char *addr)
  * mlt_negotiate - crierd needs only the recipients, DATA and, for its own
  * mail, the content: Postfix is asked to skip the rest and not to wait for
  * replies crierd would only answer with "continue". Each step it saves is
- * a round trip per SMTP session. Without MAIL, the envelope sender (which
- * self-service needs, to never answer a bounce) is asked for at DATA.
+ * a round trip per SMTP session. RCPT is answered: that is where an event
+ * from a submitter crier does not allow is refused. Without CONNECT and
+ * MAIL, what the decision needs (client, login, envelope sender, and the
+ * service for the log) is asked for at RCPT; the sender, which
+ * self-service needs to never answer a bounce, at DATA too.
  */
 static sfsistat mlt_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 			              unsigned long f2, unsigned long f3, unsigned long *pf0,
 			              unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
 {
     unsigned long want = SMFIP_NOCONNECT | SMFIP_NOHELO | SMFIP_NOMAIL | SMFIP_NOUNKNOWN
-    | SMFIP_NR_RCPT | SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY;
+    | SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY;
 
     (void) f2, (void) f3;
     *pf0 = (SMFIF_ADDRCPT | SMFIF_DELRCPT | SMFIF_SETSYMLIST) & f0;
     *pf1 = want & f1;
     *pf2 = *pf3 = 0;
-    if (*pf0 & SMFIF_SETSYMLIST)
+    if (*pf0 & SMFIF_SETSYMLIST) {
+	(void) smfi_setsymlist(ctx, SMFIM_ENVRCPT, SUBMITTER_MACROS);
 	(void) smfi_setsymlist(ctx, SMFIM_DATA, "i {mail_addr}");
-    mctx_get(ctx)->noreply = *pf1 & (SMFIP_NR_RCPT | SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY);
+    }
+    mctx_get(ctx)->noreply = *pf1 & (SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY);
+    return (SMFIS_CONTINUE);
+}
+
+/* macro - a macro's value, "" when Postfix did not send it */
+static const char *macro(SMFICTX *ctx, const char *name)
+{
+    const char *v = smfi_getsymval(ctx, (char *) name);
+
+    return (v ? v : "");
+}
+
+/*
+ * is_local - the client Postfix makes up for mail that came by sendmail
+ * and pickup (cleanup's milter emulation): localhost, 127.0.0.1, port 0.
+ * smtpd always has a real port; only an XCLIENT client, which Postfix
+ * trusts by smtpd_authorized_xclient_hosts, can claim port 0.
+ */
+static int is_local(SMFICTX *ctx)
+{
+    return (strcmp(macro(ctx, "{client_port}"), "0") == 0
+	    && strcmp(macro(ctx, "{client_addr}"), "127.0.0.1") == 0
+	    && strcmp(macro(ctx, "{client_name}"), "localhost") == 0);
+}
+
+/* log_refusal - who was refused, and on which Postfix service */
+static void log_refusal(SMFICTX *ctx, const MCTX *m, const POLICY_WHO *who, const char *text)
+{
+    STRBUF  client = STRBUF_INIT;
+
+    if (who->local_user || !who->client_address)
+	sb_printf(&client, "local user=%s", who->local_user ? who->local_user : "(unknown)");
+    else
+	sb_printf(&client, "%s[%s]", macro(ctx, "{client_name}"), who->client_address);
+    msg_info("%s: event refused: client=%s sasl_username=%s from=<%s> daemon=%s: %s", m->qid,
+	     client.s, who->sasl_username ? who->sasl_username : "",
+	     who->sender ? who->sender : "", macro(ctx, "{daemon_name}"), text);
+    sb_free(&client);
+}
+
+static sfsistat reply(SMFICTX *, int, const char *);
+
+/*
+ * submitter_ok - the policy service's decision on this submitter; a
+ * refusal is answered 550 5.7.1 and logged
+ */
+static int submitter_ok(SMFICTX *ctx, MCTX *m, const POLICY_WHO *who)
+{
+    STRBUF  text = STRBUF_INIT;
+    LIVE   *lv = live_hold();
+    int     ok = policy_submitter(lv->policy, who, &text) == POLICY_DUNNO;
+
+    live_release();
+    if (!ok) {
+	log_refusal(ctx, m, who, text.s);
+	(void) reply(ctx, INTAKE_REFUSE, text.s);
+    }
+    sb_free(&text);
+    return (ok);
+}
+
+/*
+ * event_rcpt - the events address as a recipient: refused at once when
+ * smtpd's client may not submit; a local submission is decided at DATA
+ */
+static sfsistat event_rcpt(SMFICTX *ctx, MCTX *m, const char *rcpt)
+{
+    POLICY_WHO who;
+    char   *sender;
+    int     ok;
+
+    if (*macro(ctx, "i"))		/* once smtpd has a queue file */
+	snprintf(m->qid, sizeof(m->qid), "%s", macro(ctx, "i"));
+    if (is_local(ctx)) {
+	m->local = 1;
+	m->events++, strv_add(&m->ours, rcpt);
+	return (SMFIS_CONTINUE);
+    }
+    memset(&who, 0, sizeof(who));
+    sender = bare(macro(ctx, "{mail_addr}"));
+    who.client_address = macro(ctx, "{client_addr}");
+    who.sasl_username = macro(ctx, "{auth_authen}");
+    who.sender = sender;
+    ok = submitter_ok(ctx, m, &who);
+    free(sender);
+    if (!ok)
+	return (SMFIS_REJECT);
+    m->events++, strv_add(&m->ours, rcpt);
     return (SMFIS_CONTINUE);
 }
 
@@ -109,16 +210,40 @@ static sfsistat mlt_envrcpt(SMFICTX *ctx, char **argv)
     MCTX   *m = mctx_get(ctx);
     char   *rcpt = bare(argv[0]);
     LIVE   *lv = live_hold();
+    int     events = str_casecmp(rcpt, lv->conf.events_address) == 0;
 
-    if (str_casecmp(rcpt, lv->conf.events_address) == 0)
-	m->events++, strv_add(&m->ours, argv[0]);
-    else if (str_casecmp(rcpt, lv->conf.request_address) == 0)
+    if (events) {
+	live_release();
+	free(rcpt);
+	return (event_rcpt(ctx, m, argv[0]));
+    } else if (str_casecmp(rcpt, lv->conf.request_address) == 0)
 	m->requests++, strv_add(&m->ours, argv[0]);
     else
 	m->others++;
     live_release();
     free(rcpt);
-    return (go_on(m, SMFIP_NR_RCPT));
+    return (SMFIS_CONTINUE);
+}
+
+/*
+ * local_ok - a local submission to the events address, at DATA: Postfix
+ * takes no refusal of its emulated RCPT, and there is no client waiting
+ * (a refusal becomes a bounce). Its user is the local part of its
+ * envelope sender, which local_login_sender_maps ties to the login of
+ * whoever ran sendmail (main.cf.snippet).
+ */
+static int local_ok(SMFICTX *ctx, MCTX *m)
+{
+    POLICY_WHO who;
+    char   *user = xstrndup(m->sender, strcspn(m->sender, "@"));
+    int     ok;
+
+    memset(&who, 0, sizeof(who));
+    who.local_user = *user && strcmp(m->sender, SELF_SENDER_UNKNOWN) != 0 ? user : NULL;
+    who.sender = m->sender;
+    ok = submitter_ok(ctx, m, &who);
+    free(user);
+    return (ok);
 }
 
 /* mlt_data - all recipients known: mail that is not crier's goes its way */
@@ -135,6 +260,10 @@ static sfsistat mlt_data(SMFICTX *ctx)
     }
     m->sender = bare(smfi_getsymval(ctx, "{mail_addr}") ? smfi_getsymval(ctx, "{mail_addr}")
 		     : SELF_SENDER_UNKNOWN);
+    if (m->local && !local_ok(ctx, m)) {
+	mctx_reset(m);
+	return (SMFIS_REJECT);
+    }
     return (SMFIS_CONTINUE);
 }
 

@@ -9,7 +9,8 @@
  * Message-IDs, which receivers can recognise. When Postfix
  * cannot be reached, everything waits, with a backoff that doubles up to
  * an hour, and goes on in order when it is back. A recipient Postfix defers
- * waits alone; one it refuses for good goes to the "dead" table and the log.
+ * waits alone, for up to outbox_max_age days; what it refuses for good, or
+ * defers longer, goes to the "dead" table (crierctl dead) and the log.
  */
 #include "config.h"
 
@@ -17,9 +18,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "crierd.h"
 #include "log.h"
 #include "mem.h"
+#include "service.h"
 #include "strv.h"
 
 #define OUTBOX_IDLE	30		/* seconds between passes when idle */
@@ -31,14 +34,14 @@
 /* A sender: its lane of the outbox (recipients hash to lanes, so each
  * recipient's mail keeps its order), its thread, its own backoff. */
 typedef struct worker {
-    pthread_t thread;
+    SERVICE svc;			/* the lane's thread (service.c) */
     unsigned lane;
-    unsigned long seen;			/* kicks seen */
+    unsigned down;			/* tries in a row Postfix was down */
+    time_t  down_until;			/* not before then, or 0 */
 } WORKER;
 
 static WORKER outbox_workers[OUTBOX_MAX_WORKERS];
 static unsigned outbox_lanes;
-static unsigned long outbox_kicks;	/* under crierd.wake_lock */
 
 /* lane_of - FNV-1a of the lower-cased recipient, modulo the lanes */
 static unsigned lane_of(const char *rcpt)
@@ -80,8 +83,9 @@ static int take(unsigned lane, uint64_t from, SDB_OUT *o, STRBUF *copy, STRBUF *
 	o->recipient = copy->s;
 	o->message_id = copy->s + strlen(copy->s) + 1;
 	o->msg = o->message_id + strlen(o->message_id) + 1;
+	o->reply = "";			/* (LMDB's copy ends with the transaction) */
     }
-    mdb_txn_abort(txn);
+    statedb_end(crierd.sdb, txn);
     return (rc);
 }
 
@@ -99,21 +103,46 @@ static void forget(SENT *sent, STRBUF *why)
     sent->n = 0;
 }
 
+/* max_age - outbox_max_age in seconds */
+static uint64_t max_age(void)
+{
+    LIVE   *lv = live_hold();
+    uint64_t secs = (uint64_t) lv->conf.outbox_max_age * 86400;
+
+    live_release();
+    return (secs);
+}
+
+/*
+ * bury - into the dead table, with Postfix's reply, for crierctl dead to
+ * show, resend or drop (and pruning after event_retention)
+ */
+static void bury(const SDB_OUT *o, const char *status, const char *reply, STRBUF *why)
+{
+    if (statedb_outbox_dead(crierd.sdb, o->seq, reply, (uint64_t) clock_now(), why) < 0)
+	return;
+    msg_error("outbox: to=<%s> message-id=<%s> id=%llu attempts=%u status=dead (%s): %s",
+	      o->recipient, o->message_id, (unsigned long long) o->seq, o->attempts, status,
+	      reply);
+}
+
 /* settle - record what Postfix said about one entry */
 static void settle(SDB_OUT *o, int verdict, const char *reason, SENT *sent, STRBUF *why)
 {
+    uint64_t now = (uint64_t) clock_now();
+
     if (verdict == REINJECT_OK) {
 	msg_info("outbox: to=<%s> message-id=<%s> status=sent", o->recipient, o->message_id);
 	sent->seq[sent->n++] = o->seq;
 	if (sent->n == OUTBOX_BATCH)
 	    forget(sent, why);
-    } else if (verdict == REINJECT_PERM) {
-	msg_error("outbox: to=<%s> message-id=<%s> status=refused (kept in the dead table): %s",
-		  o->recipient, o->message_id, reason);
-	(void) statedb_outbox_dead(crierd.sdb, o->seq, why);
+    } else if (++o->attempts && verdict == REINJECT_PERM) {
+	bury(o, "refused", reason, why);
+    } else if (o->queued && now >= o->queued + max_age()) {
+	bury(o, "deferred longer than outbox_max_age", reason, why);
     } else {
-	o->attempts++;
-	o->next_try = (uint64_t) time(NULL) + backoff(o->attempts);
+	o->next_try = now + backoff(o->attempts);
+	o->reply = reason;
 	msg_warn("outbox: to=<%s> message-id=<%s> status=deferred attempts=%u: %s",
 		 o->recipient, o->message_id, o->attempts, reason);
 	(void) statedb_outbox_defer(crierd.sdb, o, why);
@@ -121,18 +150,18 @@ static void settle(SDB_OUT *o, int verdict, const char *reason, SENT *sent, STRB
 }
 
 /* pass - send what is due in this lane, in order; the seconds until the next pass */
-static unsigned pass(REINJECT *ri, unsigned lane, unsigned *down)
+static unsigned pass(SERVICE *svc, REINJECT *ri, unsigned lane, unsigned *down)
 {
     STRBUF  copy = STRBUF_INIT, why = STRBUF_INIT, reason = STRBUF_INIT;
     SENT    sent = {{0}, 0};
     STRV    held = STRV_INIT;		/* recipients with an earlier entry waiting */
     uint64_t from = 0;
     unsigned wait = OUTBOX_IDLE;
-    time_t  now = time(NULL);
+    time_t  now = clock_now();		/* (next_try is on crierd's clock) */
     SDB_OUT o;
     int     verdict;
 
-    while (!crierd.stopping && take(lane, from, &o, &copy, &why) == 0) {
+    while (!service_stopping(svc) && take(lane, from, &o, &copy, &why) == 0) {
 	from = o.seq + 1;
 	if (strv_find_case(&held, o.recipient) >= 0)
 	    continue;			/* behind an earlier one: keep the order */
@@ -166,48 +195,37 @@ static unsigned pass(REINJECT *ri, unsigned lane, unsigned *down)
     return (wait);
 }
 
-/* outbox_main - one lane: passes, then sleep until due or woken by new mail */
-static void *outbox_main(void *arg)
+/* outbox_turn - one lane's pass, unless Postfix is down; the seconds to the next */
+static int outbox_turn(SERVICE *svc, void *ctx)
 {
-    WORKER *w = arg;
-    unsigned down = 0, wait = 0;
-    time_t  down_until = 0;
+    WORKER *w = ctx;
+    STRBUF  why = STRBUF_INIT;
+    time_t  now = time(NULL);
+    REINJECT *ri;
+    unsigned wait;
+    LIVE   *lv;
 
-    while (!crierd.stopping) {
-	STRBUF  why = STRBUF_INIT;
-	struct timespec until;
-
-	if (time(NULL) >= down_until) {		/* while Postfix is down, events only queue */
-	    LIVE   *lv = live_hold();
-	    REINJECT *ri = reinject_open(lv->conf.reinject, lv->conf.sender_address, &why);
-
-	    live_release();
-	    wait = ri ? pass(ri, w->lane, &down) : OUTBOX_IDLE;
-	    if (ri == NULL)
-		msg_error("outbox: %s", why.s);
-	    reinject_close(ri);
-	    down_until = down ? time(NULL) + wait : 0;
-	}
-	sb_free(&why);
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += down_until ? down_until - time(NULL) : wait;
-	pthread_mutex_lock(&crierd.wake_lock);
-	while (w->seen == outbox_kicks && !crierd.stopping
-	       && pthread_cond_timedwait(&crierd.wake, &crierd.wake_lock, &until) != ETIMEDOUT)
-	     /* void */ ;
-	w->seen = outbox_kicks;
-	pthread_mutex_unlock(&crierd.wake_lock);
-    }
-    return (NULL);
+    if (now < w->down_until)		/* while Postfix is down, events only queue */
+	return ((int) (w->down_until - now));
+    lv = live_hold();
+    ri = reinject_open(lv->conf.reinject, lv->conf.sender_address, &why);
+    live_release();
+    wait = ri ? pass(svc, ri, w->lane, &w->down) : OUTBOX_IDLE;
+    if (ri == NULL)
+	msg_error("outbox: %s", why.s);
+    reinject_close(ri);
+    w->down_until = w->down ? time(NULL) + wait : 0;
+    sb_free(&why);
+    return ((int) wait);
 }
 
 /* outbox_wake - new mail in the outbox: every lane looks (unless Postfix is down) */
 void    outbox_wake(void)
 {
-    pthread_mutex_lock(&crierd.wake_lock);
-    outbox_kicks++;
-    pthread_cond_broadcast(&crierd.wake);
-    pthread_mutex_unlock(&crierd.wake_lock);
+    unsigned i;
+
+    for (i = 0; i < outbox_lanes; i++)
+	service_wake(&outbox_workers[i].svc);
 }
 
 /* outbox_start - one sender per lane (outbox_workers; fixed until restart) */
@@ -218,18 +236,17 @@ int     outbox_start(unsigned lanes)
     outbox_lanes = lanes < 1 ? 1 : lanes > OUTBOX_MAX_WORKERS ? OUTBOX_MAX_WORKERS : lanes;
     for (i = 0; i < outbox_lanes; i++) {
 	outbox_workers[i].lane = i;
-	if (pthread_create(&outbox_workers[i].thread, NULL, outbox_main, &outbox_workers[i]))
+	if (service_start(&outbox_workers[i].svc, "outbox", outbox_turn, &outbox_workers[i], 0))
 	    return (-1);
     }
     return (0);
 }
 
+/* outbox_stop - every lane ends its pass and its thread */
 void    outbox_stop(void)
 {
     unsigned i;
 
-    crierd.stopping = 1;		/* (the digest runner is stopped first) */
-    outbox_wake();
     for (i = 0; i < outbox_lanes; i++)
-	pthread_join(outbox_workers[i].thread, NULL);
+	service_stop(&outbox_workers[i].svc);
 }

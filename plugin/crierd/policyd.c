@@ -50,7 +50,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -61,6 +60,7 @@
 #include "crierd.h"
 #include "log.h"
 #include "mem.h"
+#include "service.h"
 
 #define POLICYD_MAX_CONNS	1024
 #define POLICYD_PEER_MAX	512	/* connections of one peer */
@@ -88,14 +88,14 @@ typedef struct pconn {
 
 static int listen_fd = -1;
 static char *listen_path;		/* a unix socket's, to remove at exit */
-static int epfd = -1, stopfd = -1;
-static pthread_t thread;
+static int epfd = -1;
+static SERVICE policyd_svc;		/* the thread (service.c) */
 static PCONN *conns[POLICYD_MAX_CONNS];
 static int nconns;
 static GHashTable *peers;		/* peer (owned) -> its connections, as a pointer */
 static double t_first = POLICYD_FIRST_TIMEOUT, t_read = POLICYD_READ_TIMEOUT;
 static THROTTLE *throttle;
-static int listen_tag, stop_tag;	/* epoll tags of the two special fds */
+static int listen_tag, wake_tag;	/* epoll tags of the two special fds */
 static int listen_paused;		/* out of descriptors: not accepting */
 
 static double now_mono(void)
@@ -588,32 +588,47 @@ static void announce(unsigned long *serial)
     sb_free(&sb);
 }
 
-static void *policyd_main(void *arg)
-{
-    struct epoll_event evs[64];
-    double  now, swept = now_mono();
-    unsigned long serial = 0;
-    int     i, n, stop = 0;
+/* What the policy thread keeps from one turn to the next. */
+typedef struct pturn {
+    unsigned long serial;		/* of the settings announced */
+    double  swept;			/* the last sweep */
+    int     waking;			/* the wake descriptor is in the epoll set */
+} PTURN;
 
-    (void) arg;
-    while (!stop) {
-	announce(&serial);
-	n = epoll_wait(epfd, evs, 64, 1000);
-	now = now_mono();
-	for (i = 0; i < n; i++) {
-	    if (evs[i].data.ptr == &stop_tag)
-		stop = 1;
-	    else if (evs[i].data.ptr == &listen_tag)
-		accept_all(now);
-	    else
-		conn_ready(evs[i].data.ptr, evs[i].events, now);
-	}
-	if (now - swept >= 1.0) {
-	    sweep(now);
-	    swept = now;
-	}
+static PTURN pturn;
+
+/*
+ * policyd_turn - one epoll_wait, a second at most, and what it brought;
+ * the time limits once a second. The thread waits in epoll_wait, not in
+ * the service's condition variable: a wake (the stop) comes as the
+ * service's wake descriptor, which this puts in the epoll set.
+ */
+static int policyd_turn(SERVICE *svc, void *ctx)
+{
+    struct epoll_event evs[64], wev = {.events = EPOLLIN, .data.ptr = &wake_tag};
+    PTURN  *t = ctx;
+    double  now;
+    int     i, n;
+
+    if (!t->waking && epoll_ctl(epfd, EPOLL_CTL_ADD, service_wake_fd(svc), &wev) < 0)
+	msg_error("policy: epoll: %s; a stop waits for the next second", strerror(errno));
+    t->waking = 1;
+    announce(&t->serial);
+    n = epoll_wait(epfd, evs, 64, 1000);
+    now = now_mono();
+    for (i = 0; i < n; i++) {
+	if (evs[i].data.ptr == &wake_tag)
+	    service_wake_drain(svc);
+	else if (evs[i].data.ptr == &listen_tag)
+	    accept_all(now);
+	else
+	    conn_ready(evs[i].data.ptr, evs[i].events, now);
     }
-    return (NULL);
+    if (now - t->swept >= 1.0) {
+	sweep(now);
+	t->swept = now;
+    }
+    return (SERVICE_NOW);
 }
 
 /*
@@ -651,7 +666,6 @@ static void test_timeouts(void)
 int     policyd_start(void)
 {
     struct epoll_event lev = {.events = EPOLLIN, .data.ptr = &listen_tag};
-    struct epoll_event sev = {.events = EPOLLIN, .data.ptr = &stop_tag};
 
     if (listen_fd < 0)
 	return (0);
@@ -659,11 +673,11 @@ int     policyd_start(void)
     test_timeouts();
     peers = g_hash_table_new_full(g_str_hash, g_str_equal, free, NULL);
     throttle = throttle_create();
+    pturn.serial = 0;
+    pturn.swept = now_mono();
     if ((epfd = epoll_create1(EPOLL_CLOEXEC)) < 0
-	|| (stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0
 	|| epoll_ctl(epfd, EPOLL_CTL_ADD, listen_fd, &lev) < 0
-	|| epoll_ctl(epfd, EPOLL_CTL_ADD, stopfd, &sev) < 0
-	|| pthread_create(&thread, NULL, policyd_main, NULL) != 0) {
+	|| service_start(&policyd_svc, "policy", policyd_turn, &pturn, SERVICE_WAKE_FD) < 0) {
 	msg_error("policy: cannot start: %s", strerror(errno));
 	return (-1);
     }
@@ -673,19 +687,16 @@ int     policyd_start(void)
 /* policyd_stop - end the thread and every connection */
 void    policyd_stop(void)
 {
-    uint64_t one = 1;
     int     i;
 
     if (epfd < 0)
 	return;
-    if (write(stopfd, &one, sizeof(one)) < 0)
-	msg_error("policy: cannot stop: %s", strerror(errno));
-    pthread_join(thread, NULL);
+    service_stop(&policyd_svc);
     for (i = 0; i < POLICYD_MAX_CONNS; i++)
 	if (conns[i])
 	    conn_close(conns[i]);
-    close(epfd), close(stopfd);
-    epfd = stopfd = -1;
+    close(epfd);
+    epfd = -1;
     throttle_free(throttle);
     g_hash_table_destroy(peers);
 }

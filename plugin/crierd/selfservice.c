@@ -48,6 +48,7 @@
 #include "mem.h"
 #include "render.h"
 #include "selfmail.h"
+#include "service.h"
 #include "strutil.h"
 
 #define SELF_TOKEN_MAX_AGE	(60 * 86400)	/* seconds a link stays good */
@@ -66,19 +67,14 @@ typedef struct answer {
     size_t  help_at;			/* ... starts here in text */
 } ANSWER;
 
-static pthread_t thread;
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
-static int woken, stopping;
+static SERVICE self_svc;		/* the thread (service.c) */
 static THROTTLE *answers;		/* answers per address: no mail bomb by forged From: */
 static SELF_QUOTA *quota;		/* ... and per day */
 
+/* selfservice_wake - a request was stored: answer it now, not at the next poll */
 void    selfservice_wake(void)
 {
-    pthread_mutex_lock(&lock);
-    woken = 1;
-    pthread_cond_signal(&cond);
-    pthread_mutex_unlock(&lock);
+    service_wake(&self_svc);
 }
 
 /* registered - the address as rules.d writes it, or 0 when not a user */
@@ -95,7 +91,7 @@ static int registered(const char *address, STRBUF *out)
 	    sb_puts(out, u.address);
 	    rc = 1;
 	}
-	mdb_txn_abort(txn);
+	rulesdb_end(crierd.rdb, txn);
     }
     sb_free(&why);
     return (rc);
@@ -131,7 +127,7 @@ static int views(const char *user, const char *text, const char *name, STRBUF *o
 	if (!name && (text == NULL || str_casestr(line.s, text)))
 	    sb_puts(out, line.s), n++;
     }
-    mdb_txn_abort(txn);
+    rulesdb_end(crierd.rdb, txn);
     sb_free(&why), sb_free(&line), sb_free(&where);
     return (n);
 }
@@ -203,7 +199,7 @@ static void use_token(const LIVE *lv, ANSWER *a, const char *token)
     }
     if (statedb_read(crierd.sdb, &txn, &why) == 0) {
 	used = statedb_token_used(crierd.sdb, txn, strrchr(token, '.') + 1, &why);
-	mdb_txn_abort(txn);
+	statedb_end(crierd.sdb, txn);
     }
     sb_reset(&a->to);			/* crier signed it: its user hears of it */
     registered(user.s, &a->to);
@@ -373,8 +369,8 @@ static int serve_one(void)
 	sb_puts(&sender, rq.sender);
 	sb_puts(&qid, rq.qid);
     }
-    mdb_txn_abort(txn);
-    if (rc == 2) {				/* unreadable: out of the way of the rest */
+    statedb_end(crierd.sdb, txn);
+    if (rc == SDB_DAMAGED) {			/* unreadable: out of the way of the rest */
 	msg_error("selfservice: %s; dropped", why.s);
 	sb_reset(&why);
 	rc = statedb_request_done(crierd.sdb, rq.seq, NULL, NULL, (uint64_t) clock_now(),
@@ -417,7 +413,7 @@ static int serve_one(void)
 }
 
 /* prune - now and then, forget used tokens that have expired since */
-static void prune(void)
+static void prune(STATEDB *sdb)
 {
     static time_t last;
     STRBUF  why = STRBUF_INIT;
@@ -427,49 +423,36 @@ static void prune(void)
     if (last && now - last < 3600)
 	return;
     last = now;
-    if ((n = statedb_tokens_prune(crierd.sdb, (uint64_t) (now - SELF_TOKEN_MAX_AGE), &why)) < 0)
+    if ((n = statedb_tokens_prune(sdb, (uint64_t) (now - SELF_TOKEN_MAX_AGE), &why)) < 0)
 	msg_error("selfservice: %s", why.s);
     else if (n > 0)
 	msg_info("selfservice: forgot %ld used tokens, expired since", n);
     sb_free(&why);
 }
 
-static void *selfservice_main(void *arg)
+/* selfservice_turn - every request stored, oldest first; then wait for a wake */
+static int selfservice_turn(SERVICE *svc, void *ctx)
 {
-    struct timespec until;
+    CRIERD *cd = ctx;
 
-    (void) arg;
-    for (;;) {
-	prune();
-	while (!stopping && serve_one() == 0)
-	     /* void */ ;
-	pthread_mutex_lock(&lock);
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += SELF_POLL;
-	while (!woken && !stopping)
-	    if (pthread_cond_timedwait(&cond, &lock, &until) != 0)
-		break;
-	woken = 0;
-	pthread_mutex_unlock(&lock);
-	if (stopping)
-	    return (NULL);
-    }
+    prune(cd->sdb);
+    while (!service_stopping(svc) && serve_one() == 0)
+	 /* void */ ;
+    return (SELF_POLL);
 }
 
-int     selfservice_start(void)
+/* selfservice_start - the thread, with fresh limits on answers */
+int     selfservice_start(CRIERD *cd)
 {
     answers = throttle_create();
     quota = selfquota_create();
-    return (pthread_create(&thread, NULL, selfservice_main, NULL) == 0 ? 0 : -1);
+    return (service_start(&self_svc, "selfservice", selfservice_turn, cd, 0));
 }
 
+/* selfservice_stop - the request in hand is finished, then the thread ends */
 void    selfservice_stop(void)
 {
-    pthread_mutex_lock(&lock);
-    stopping = 1;
-    pthread_cond_signal(&cond);
-    pthread_mutex_unlock(&lock);
-    pthread_join(thread, NULL);
+    service_stop(&self_svc);
     throttle_free(answers);
     selfquota_free(quota);
 }

@@ -72,9 +72,16 @@ int     rulesdb_read(RULESDB *rdb, MDB_txn **txn, STRBUF *why)
     return (store_begin(rdb->st, 1, txn, why));
 }
 
+/* rulesdb_end - the end of a rulesdb_read() transaction, or of one not to commit */
+void    rulesdb_end(RULESDB *rdb, MDB_txn *txn)
+{
+    store_abort(rdb->st, txn);
+}
+
+/* rulesdb_grow - a bigger map, after a write failed with STORE_MAP_FULL */
 int     rulesdb_grow(RULESDB *rdb, STRBUF *why)
 {
-    return (store_grow(rdb->st, why));
+    return (store_grow(rdb->st, 0, why));
 }
 
 /*
@@ -89,23 +96,24 @@ int     rulesdb_write_begin(RULESDB *rdb, MDB_txn **txn, uint64_t *generation, S
     if (store_begin(rdb->st, 0, txn, why) < 0)
 	return (-1);
     if (rulesdb_get_meta(rdb, *txn, &old, why) < 0) {
-	mdb_txn_abort(*txn);
+	store_abort(rdb->st, *txn);
 	return (-1);
     }
     *generation = old.generation;
     rdb->append = MDB_APPEND;		/* everything is written in key order */
     for (i = 0; i < DB_COUNT; i++)
 	if ((rc = mdb_drop(*txn, rdb->dbi[i], 0)) != 0) {
-	    mdb_txn_abort(*txn);
-	    return (store_fail(rdb->st, rc, "cannot empty the rules", why));
+	    rc = store_fail(rdb->st, rc, "cannot empty the rules", why);
+	    store_abort(rdb->st, *txn);
+	    return (rc);
 	}
-    return (0);
+    return (RDB_OK);
 }
 
 /*
  * rulesdb_update_begin - a write transaction that changes the set in
- * place (one user's views), with the meta of the set in service; 1 (and
- * no transaction) when nothing was compiled yet
+ * place (one user's views), with the meta of the set in service;
+ * RDB_NONE (and no transaction) when nothing was compiled yet
  */
 int     rulesdb_update_begin(RULESDB *rdb, MDB_txn **txn, RDB_META *meta, STRBUF *why)
 {
@@ -115,7 +123,7 @@ int     rulesdb_update_begin(RULESDB *rdb, MDB_txn **txn, RDB_META *meta, STRBUF
 	return (-1);
     rdb->append = 0;
     if ((rc = rulesdb_get_meta(rdb, *txn, meta, why)) != 0)
-	mdb_txn_abort(*txn);
+	store_abort(rdb->st, *txn);
     return (rc);
 }
 
@@ -123,10 +131,9 @@ int     rulesdb_update_begin(RULESDB *rdb, MDB_txn **txn, RDB_META *meta, STRBUF
 static int rdb_del(RULESDB *rdb, MDB_txn *txn, int db, const void *key, size_t klen,
 		           STRBUF *why)
 {
-    MDB_val k = {klen, (void *) key};
-    int     rc = mdb_del(txn, rdb->dbi[db], &k, NULL);
+    int     rc = store_del(rdb->st, txn, rdb->dbi[db], rdb_tables[db].name, key, klen, why);
 
-    return (rc == 0 || rc == MDB_NOTFOUND ? 0 : store_fail(rdb->st, rc, rdb_tables[db].name, why));
+    return (rc == STORE_NOTFOUND ? STORE_OK : rc);
 }
 
 /*
@@ -149,7 +156,7 @@ int     rulesdb_del_user(RULESDB *rdb, MDB_txn *txn, const char *address, uint32
     *views = 0;
     if (rc != 0) {
 	free(lower);
-	return (rc < 0 ? -1 : 0);
+	return (rc < 0 ? rc : 0);
     }
     first = u.first, count = u.count;
     for (p = 0; p < u.npartners; p++)
@@ -158,7 +165,7 @@ int     rulesdb_del_user(RULESDB *rdb, MDB_txn *txn, const char *address, uint32
 	uint32_t id = first + i;
 
 	if ((rc = rulesdb_get_view(rdb, txn, id, &v, why)) != 0) {
-	    rc = rc > 0 ? 0 : -1;
+	    rc = rc == RDB_NONE ? 0 : rc;
 	    continue;
 	}
 	sb_reset(&event);
@@ -175,7 +182,7 @@ int     rulesdb_del_user(RULESDB *rdb, MDB_txn *txn, const char *address, uint32
     free(lower);
     strv_free(&partners);
     sb_free(&key), sb_free(&event);
-    return (rc ? -1 : 0);
+    return (rc);
 }
 
 /* rulesdb_next_view - the id after the last view */
@@ -200,7 +207,7 @@ int     rulesdb_commit(RULESDB *rdb, MDB_txn *txn, STRBUF *why)
     return (store_commit(rdb->st, txn, why));
 }
 
-/* rdb_put - one record; returns the LMDB code after describing it */
+/* rdb_put - one record: RDB_OK, or an error code (STORE_MAP_FULL: grow), described */
 static int rdb_put(RULESDB *rdb, MDB_txn *txn, int db, const void *key, size_t klen,
 		           const STRBUF *val, unsigned flags, STRBUF *why)
 {
@@ -208,7 +215,7 @@ static int rdb_put(RULESDB *rdb, MDB_txn *txn, int db, const void *key, size_t k
 		      val->len, flags, why));
 }
 
-/* rdb_get - one record; 0 found, 1 absent, -1 error */
+/* rdb_get - one record: RDB_OK, RDB_NONE, or an error code */
 static int rdb_get(RULESDB *rdb, MDB_txn *txn, int db, const void *key, size_t klen,
 		           UNPACK *u, STRBUF *why)
 {
@@ -472,7 +479,7 @@ int     rulesdb_put_meta(RULESDB *rdb, MDB_txn *txn, const RDB_META *m, STRBUF *
     return (rc);
 }
 
-/* rulesdb_get_meta - 1 when nothing was ever compiled */
+/* rulesdb_get_meta - RDB_NONE when nothing was ever compiled */
 int     rulesdb_get_meta(RULESDB *rdb, MDB_txn *txn, RDB_META *m, STRBUF *why)
 {
     UNPACK  u;

@@ -21,6 +21,12 @@
  * matching reads a few adjacent pages, and its cost follows the number of
  * candidates, not the size of rules.d. The views table serves list and
  * search, which go by user.
+ *
+ * Transactions begun here end with rulesdb_commit() or rulesdb_end(), never
+ * mdb_txn_abort() (see store.h). The functions return RDB_OK, RDB_NONE
+ * (absent), or a negative STORE_* code with a message in why: writes may
+ * return STORE_MAP_FULL, for the caller to abort, rulesdb_grow() and
+ * write again.
  */
 #ifndef CRIER_RULESDB_H
 #define CRIER_RULESDB_H
@@ -29,9 +35,13 @@
 #include <stdint.h>
 
 #include "pack.h"
+#include "store.h"
 #include "strbuf.h"
 
 #define RULESDB_FILE	"rules.lmdb"
+
+#define RDB_OK		STORE_OK
+#define RDB_NONE	STORE_NOTFOUND	/* no such record; nothing compiled yet */
 
 #define RDB_ACTIVE	0		/* muted states of a view */
 #define RDB_MUTED_DEF	1		/* muted = true in its definition */
@@ -100,6 +110,7 @@ typedef struct rulesdb RULESDB;
 int     rulesdb_open(const char *state_dir, int writable, RULESDB **out, STRBUF *why);
 void    rulesdb_close(RULESDB *rdb);
 int     rulesdb_read(RULESDB *rdb, MDB_txn **txn, STRBUF *why);
+void    rulesdb_end(RULESDB *rdb, MDB_txn *txn);
 
 int     rulesdb_write_begin(RULESDB *rdb, MDB_txn **txn, uint64_t *generation,
 			            STRBUF *why);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "mem.h"
 #include "pack.h"
 #include "statedb.h"
@@ -79,6 +80,12 @@ int     statedb_read(STATEDB *sdb, MDB_txn **txn, STRBUF *why)
     return (store_begin(sdb->st, 1, txn, why));
 }
 
+/* statedb_end - the end of a statedb_read() transaction */
+void    statedb_end(STATEDB *sdb, MDB_txn *txn)
+{
+    store_abort(sdb->st, txn);
+}
+
 static void seq_key(unsigned char key[8], uint64_t seq)
 {
     int     i;
@@ -106,13 +113,16 @@ static int next_seq(STATEDB *sdb, MDB_txn *txn, uint64_t n, uint64_t *first, STR
     int     rc = store_get(sdb->st, txn, sdb->dbi[SDB_META], "meta", "seq", 3, &v, why);
 
     if (rc < 0)
-	return (-1);
+	return (rc);
     *first = (rc == 0 && v.mv_size == 8) ? seq_of(v.mv_data) : 1;
     seq_key(buf, *first + n);
-    return (store_put(sdb->st, txn, sdb->dbi[SDB_META], "meta", "seq", 3, buf, 8, 0, why)
-	    ? -1 : 0);
+    return (store_put(sdb->st, txn, sdb->dbi[SDB_META], "meta", "seq", 3, buf, 8, 0, why));
 }
 
+/*
+ * pack_out - an outbox (or dead) entry. What follows the message came
+ * later: records without it have no queue time, reply or death time.
+ */
 static void pack_out(STRBUF *v, const SDB_OUT *o)
 {
     pack_str(v, o->recipient);
@@ -121,20 +131,29 @@ static void pack_out(STRBUF *v, const SDB_OUT *o)
     pack_u64(v, o->next_try);
     pack_u64(v, o->msglen);
     sb_putn(v, o->msg, o->msglen);
+    pack_u64(v, o->queued ? o->queued : (uint64_t) clock_now());
+    pack_str(v, o->reply ? o->reply : "");
+    pack_u64(v, o->died);
 }
 
-/* put_out - one outbox entry under seq */
-static int put_out(STATEDB *sdb, MDB_txn *txn, uint64_t seq, const SDB_OUT *o, STRBUF *why)
+/* put_out - one entry under seq, in the outbox or (dead) the dead table */
+static int put_out_in(STATEDB *sdb, MDB_txn *txn, int dead, uint64_t seq, const SDB_OUT *o,
+		              STRBUF *why)
 {
     unsigned char key[8];
     STRBUF  v = STRBUF_INIT;
-    int     rc;
+    int     rc, db = dead ? SDB_DEAD : SDB_OUTBOX;
 
     seq_key(key, seq);
     pack_out(&v, o);
-    rc = store_put(sdb->st, txn, sdb->dbi[SDB_OUTBOX], "outbox", key, 8, v.s, v.len, 0, why);
+    rc = store_put(sdb->st, txn, sdb->dbi[db], sdb_tables[db].name, key, 8, v.s, v.len, 0, why);
     sb_free(&v);
-    return (rc ? -1 : 0);
+    return (rc);
+}
+
+static int put_out(STATEDB *sdb, MDB_txn *txn, uint64_t seq, const SDB_OUT *o, STRBUF *why)
+{
+    return (put_out_in(sdb, txn, 0, seq, o, why));
 }
 
 /* group_key - lower-cased recipient NUL frequency: one digest */
@@ -167,7 +186,7 @@ static int put_group(STATEDB *sdb, MDB_txn *txn, const SDB_ITEM *it, const STRBU
     int     rc = store_get(sdb->st, txn, sdb->dbi[SDB_DGROUPS], "dgroups", gk->s, gk->len, &old,
 			   why);
 
-    if (rc <= 0)
+    if (rc != STORE_NOTFOUND)
 	return (rc);			/* scheduled already, or an error */
     pack_u64(&v, it->due);
     pack_str(&v, it->recipient);
@@ -179,7 +198,7 @@ static int put_group(STATEDB *sdb, MDB_txn *txn, const SDB_ITEM *it, const STRBU
 	rc = store_put(sdb->st, txn, sdb->dbi[SDB_DUE], "due", dk.s, dk.len, "", 0, 0, why);
     sb_free(&v);
     sb_free(&dk);
-    return (rc ? -1 : 0);
+    return (rc);
 }
 
 /* put_item - one digest item, keyed to sort by recipient, frequency, arrival */
@@ -202,60 +221,65 @@ static int put_item(STATEDB *sdb, MDB_txn *txn, uint64_t seq, const SDB_ITEM *it
     pack_u64(&v, it->nnotifs);
     for (i = 0; i < it->nnotifs; i++)
 	pack_str(&v, it->notifs[i]);
-    rc = store_put(sdb->st, txn, sdb->dbi[SDB_DIGESTS], "digests", k.s, k.len, v.s, v.len, 0,
-		   why) ? -1 : put_group(sdb, txn, it, &gk, why);
+    if ((rc = store_put(sdb->st, txn, sdb->dbi[SDB_DIGESTS], "digests", k.s, k.len, v.s, v.len,
+			0, why)) == 0)
+	rc = put_group(sdb, txn, it, &gk, why);
     sb_free(&gk);
     sb_free(&k);
     sb_free(&v);
     return (rc);
 }
 
-/* write_end - commit, or abort after an error; -1 on either failure */
-static int write_end(STATEDB *sdb, MDB_txn *txn, int rc, STRBUF *why)
-{
-    if (rc != 0) {
-	mdb_txn_abort(txn);
-	return (-1);
-    }
-    return (store_commit(sdb->st, txn, why));
-}
-
 /*
  * statedb_accept - the event, its outbox messages and digest items, in one
  * durable transaction; nothing at all when the Event-Id is known (*dup).
  */
+typedef struct accept {
+    STATEDB *sdb;
+    const char *event_id;
+    const STRBUF *event_rec;
+    const SDB_OUT *out;
+    size_t  nout;
+    const SDB_ITEM *items;
+    size_t  nitems;
+} ACCEPT;
+
+static int accept_work(MDB_txn *txn, void *ctx, STRBUF *why)
+{
+    ACCEPT *a = ctx;
+    STATEDB *sdb = a->sdb;
+    MDB_val v;
+    uint64_t seq = 0;
+    size_t  i, idlen = strlen(a->event_id);
+    int     rc = store_get(sdb->st, txn, sdb->dbi[SDB_EVENTS], "events", a->event_id, idlen,
+			   &v, why);
+
+    if (rc == STORE_OK)
+	return (SDB_KNOWN);
+    if (rc == STORE_NOTFOUND)
+	rc = store_put(sdb->st, txn, sdb->dbi[SDB_EVENTS], "events", a->event_id, idlen,
+		       a->event_rec->s, a->event_rec->len, 0, why);
+    if (rc == 0)
+	rc = next_seq(sdb, txn, a->nout + a->nitems, &seq, why);
+    for (i = 0; rc == 0 && i < a->nout; i++)
+	rc = put_out(sdb, txn, seq++, &a->out[i], why);
+    for (i = 0; rc == 0 && i < a->nitems; i++)
+	rc = put_item(sdb, txn, seq++, &a->items[i], why);
+    return (rc);
+}
+
 int     statedb_accept(STATEDB *sdb, const char *event_id, const STRBUF *event_rec,
 		               const SDB_OUT *out, size_t nout, const SDB_ITEM *items,
 		               size_t nitems, int *dup, STRBUF *why)
 {
-    MDB_txn *txn;
-    MDB_val v;
-    uint64_t seq = 0;
-    size_t  i;
-    int     rc;
+    ACCEPT  a = {sdb, event_id, event_rec, out, nout, items, nitems};
+    int     rc = store_write(sdb->st, accept_work, &a, why);
 
-    *dup = 0;
-    if (store_begin(sdb->st, 0, &txn, why) < 0)
-	return (-1);
-    rc = store_get(sdb->st, txn, sdb->dbi[SDB_EVENTS], "events", event_id, strlen(event_id),
-		   &v, why);
-    if (rc == 0) {
-	*dup = 1;
-	mdb_txn_abort(txn);
-	return (0);
-    }
-    rc = rc < 0 ? -1 : store_put(sdb->st, txn, sdb->dbi[SDB_EVENTS], "events", event_id,
-				 strlen(event_id), event_rec->s, event_rec->len, 0, why);
-    if (rc == 0)
-	rc = next_seq(sdb, txn, nout + nitems, &seq, why);
-    for (i = 0; rc == 0 && i < nout; i++)
-	rc = put_out(sdb, txn, seq++, &out[i], why);
-    for (i = 0; rc == 0 && i < nitems; i++)
-	rc = put_item(sdb, txn, seq++, &items[i], why);
-    return (write_end(sdb, txn, rc, why));
+    *dup = rc == SDB_KNOWN;
+    return (rc < 0 ? -1 : 0);
 }
 
-/* statedb_known - 1 when an event with this Event-Id was accepted, 0 if not, -1 */
+/* statedb_known - SDB_KNOWN when an event with this Event-Id was accepted, SDB_NEW, or -1 */
 int     statedb_known(STATEDB *sdb, const char *event_id, STRBUF *why)
 {
     MDB_txn *txn;
@@ -266,42 +290,53 @@ int     statedb_known(STATEDB *sdb, const char *event_id, STRBUF *why)
 	return (-1);
     rc = store_get(sdb->st, txn, sdb->dbi[SDB_EVENTS], "events", event_id, strlen(event_id),
 		   &v, why);
-    mdb_txn_abort(txn);
-    return (rc < 0 ? -1 : rc == 0);
+    store_abort(sdb->st, txn);
+    return (rc < 0 ? -1 : rc == STORE_OK ? SDB_KNOWN : SDB_NEW);
 }
 
 /*
  * statedb_request - keep a mail to the request address, with its envelope
  * sender ("" for a bounce), until self-service has answered it
  */
+typedef struct request {
+    STATEDB *sdb;
+    const STRBUF *rec;
+} REQUEST;
+
+static int request_work(MDB_txn *txn, void *ctx, STRBUF *why)
+{
+    REQUEST *r = ctx;
+    unsigned char key[8];
+    uint64_t seq;
+    int     rc = next_seq(r->sdb, txn, 1, &seq, why);
+
+    seq_key(key, seq);
+    if (rc == 0)
+	rc = store_put(r->sdb->st, txn, r->sdb->dbi[SDB_REQUESTS], "requests", key, 8,
+		       r->rec->s, r->rec->len, 0, why);
+    return (rc);
+}
+
 int     statedb_request(STATEDB *sdb, const char *qid, const char *sender, const char *msg,
 			        size_t len, STRBUF *why)
 {
     STRBUF  v = STRBUF_INIT;
-    unsigned char key[8];
-    MDB_txn *txn;
-    uint64_t seq;
+    REQUEST r = {sdb, &v};
     int     rc;
 
-    if (store_begin(sdb->st, 0, &txn, why) < 0)
-	return (-1);
     pack_u64(&v, (uint64_t) time(NULL));
     pack_str(&v, qid);
     pack_str(&v, sender);
     pack_u64(&v, len);
     sb_putn(&v, msg, len);
-    rc = next_seq(sdb, txn, 1, &seq, why);
-    seq_key(key, seq);
-    if (rc == 0)
-	rc = store_put(sdb->st, txn, sdb->dbi[SDB_REQUESTS], "requests", key, 8, v.s, v.len, 0,
-		       why) ? -1 : 0;
+    rc = store_write(sdb->st, request_work, &r, why);
     sb_free(&v);
-    return (write_end(sdb, txn, rc, why));
+    return (rc < 0 ? -1 : 0);
 }
 
 /*
- * statedb_request_next - the oldest request: 0, 1 when there is none, 2
- * when it is damaged (out->seq says which), -1
+ * statedb_request_next - the oldest request: 0, SDB_NONE when there is
+ * none, SDB_DAMAGED when it does not decode (out->seq says which), -1
  */
 int     statedb_request_next(STATEDB *sdb, MDB_txn *txn, SDB_REQ *out, STRBUF *why)
 {
@@ -316,7 +351,7 @@ int     statedb_request_next(STATEDB *sdb, MDB_txn *txn, SDB_REQ *out, STRBUF *w
     rc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
     mdb_cursor_close(c);
     if (rc == MDB_NOTFOUND)
-	return (1);
+	return (SDB_NONE);
     if (rc != 0)
 	return (store_fail(sdb->st, rc, "requests", why));
     unpack_init(&u, v.mv_data, v.mv_size);
@@ -330,7 +365,7 @@ int     statedb_request_next(STATEDB *sdb, MDB_txn *txn, SDB_REQ *out, STRBUF *w
     if (u.bad || len != (uint64_t) (u.end - u.p)) {
 	sb_printf(why, "%s: damaged request entry %llu", store_path(sdb->st),
 		  (unsigned long long) out->seq);
-	return (2);
+	return (SDB_DAMAGED);
     }
     out->msg = (const char *) u.p;
     out->msglen = (size_t) len;
@@ -365,53 +400,70 @@ static int referenced(STATEDB *sdb, MDB_txn *txn, GHashTable *ids, STRBUF *why)
  */
 #define EVENTS_PRUNE_BATCH	1000
 
-long    statedb_events_prune(STATEDB *sdb, uint64_t before, STRBUF *why)
+typedef struct prune {
+    STATEDB *sdb;
+    uint64_t before;
+    uint64_t now;
+    GHashTable *ids;
+    STRBUF  from;			/* events: where this batch starts */
+    STRBUF  next;			/* ... and the next one, once committed */
+    long    batch;			/* gone in this transaction */
+} PRUNE;
+
+static int events_prune_work(MDB_txn *txn, void *ctx, STRBUF *why)
 {
-    GHashTable *ids = g_hash_table_new_full(g_str_hash, g_str_equal, free, NULL);
-    STRBUF  from = STRBUF_INIT;
-    MDB_txn *txn;
+    PRUNE  *p = ctx;
+    STATEDB *sdb = p->sdb;
     MDB_cursor *c;
     MDB_val k, v;
     UNPACK  u;
-    long    n = 0, batch;
-    int     rc = 0;
+    int     rc;
 
+    p->batch = 0;
+    g_hash_table_remove_all(p->ids);
+    if ((rc = referenced(sdb, txn, p->ids, why)) != 0)
+	return (rc);
+    if ((rc = mdb_cursor_open(txn, sdb->dbi[SDB_EVENTS], &c)) != 0)
+	return (store_fail(sdb->st, rc, "events", why));
+    k.mv_data = p->from.s, k.mv_size = p->from.len;
+    for (rc = mdb_cursor_get(c, &k, &v, p->from.len ? MDB_SET_RANGE : MDB_FIRST);
+	 rc == 0 && p->batch < EVENTS_PRUNE_BATCH; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+	char   *id = xstrndup(k.mv_data, k.mv_size);
+
+	unpack_init(&u, v.mv_data, v.mv_size);
+	if (unpack_u64(&u) < p->before && !u.bad && !g_hash_table_contains(p->ids, id)
+	    && (rc = mdb_cursor_del(c, 0)) == 0)
+	    p->batch++;
+	free(id);
+	if (rc != 0)
+	    break;
+    }
+    if (rc == 0) {				/* the next batch starts here */
+	sb_reset(&p->next);
+	sb_putn(&p->next, k.mv_data, k.mv_size);
+    }
+    mdb_cursor_close(c);
+    return (rc == MDB_NOTFOUND || rc == 0 ? 0 : store_fail(sdb->st, rc, "events", why));
+}
+
+long    statedb_events_prune(STATEDB *sdb, uint64_t before, STRBUF *why)
+{
+    PRUNE   p = {sdb, before, 0, NULL, STRBUF_INIT, STRBUF_INIT, 0};
+    long    n = 0;
+
+    p.ids = g_hash_table_new_full(g_str_hash, g_str_equal, free, NULL);
     do {
-	batch = 0;
-	if (store_begin(sdb->st, 0, &txn, why) < 0) {
+	if (store_write(sdb->st, events_prune_work, &p, why) < 0) {
 	    n = -1;
 	    break;
 	}
-	g_hash_table_remove_all(ids);
-	if ((rc = referenced(sdb, txn, ids, why)) == 0
-	    && (rc = mdb_cursor_open(txn, sdb->dbi[SDB_EVENTS], &c)) == 0) {
-	    k.mv_data = from.s, k.mv_size = from.len;
-	    for (rc = mdb_cursor_get(c, &k, &v, from.len ? MDB_SET_RANGE : MDB_FIRST);
-		 rc == 0 && batch < EVENTS_PRUNE_BATCH; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		char   *id = xstrndup(k.mv_data, k.mv_size);
-
-		unpack_init(&u, v.mv_data, v.mv_size);
-		if (unpack_u64(&u) < before && !u.bad && !g_hash_table_contains(ids, id)
-		    && (rc = mdb_cursor_del(c, 0)) == 0)
-		    batch++;
-		sb_reset(&from);
-		sb_putn(&from, k.mv_data, k.mv_size);
-		free(id);
-		if (rc != 0)
-		    break;
-	    }
-	    mdb_cursor_close(c);
-	    rc = rc == MDB_NOTFOUND || rc == 0 ? 0 : store_fail(sdb->st, rc, "events", why);
-	} else if (rc > 0)
-	    rc = store_fail(sdb->st, rc, "events", why);
-	if (write_end(sdb, txn, rc, why) < 0) {
-	    n = -1;
-	    break;
-	}
-	n += batch;
-    } while (batch == EVENTS_PRUNE_BATCH);
-    g_hash_table_destroy(ids);
-    sb_free(&from);
+	n += p.batch;
+	sb_reset(&p.from);
+	sb_putn(&p.from, p.next.s, p.next.len);
+    } while (p.batch == EVENTS_PRUNE_BATCH);
+    g_hash_table_destroy(p.ids);
+    sb_free(&p.from);
+    sb_free(&p.next);
     return (n);
 }
 
@@ -419,28 +471,32 @@ long    statedb_events_prune(STATEDB *sdb, uint64_t before, STRBUF *why)
  * statedb_tokens_prune - forget tokens used before a time (they have
  * expired since); the number forgotten, or -1
  */
-long    statedb_tokens_prune(STATEDB *sdb, uint64_t before, STRBUF *why)
+static int tokens_prune_work(MDB_txn *txn, void *ctx, STRBUF *why)
 {
-    MDB_txn *txn;
+    PRUNE  *p = ctx;
     MDB_cursor *c;
     MDB_val k, v;
-    long    n = 0;
     int     rc;
 
-    if (store_begin(sdb->st, 0, &txn, why) < 0)
-	return (-1);
-    if ((rc = mdb_cursor_open(txn, sdb->dbi[SDB_TOKENS], &c)) != 0)
-	return (write_end(sdb, txn, store_fail(sdb->st, rc, "tokens", why), why));
+    p->batch = 0;
+    if ((rc = mdb_cursor_open(txn, p->sdb->dbi[SDB_TOKENS], &c)) != 0)
+	return (store_fail(p->sdb->st, rc, "tokens", why));
     for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
 	 rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
-	if (v.mv_size == 8 && seq_of(v.mv_data) < before) {
+	if (v.mv_size == 8 && seq_of(v.mv_data) < p->before) {
 	    if ((rc = mdb_cursor_del(c, 0)) != 0)
 		break;
-	    n++;
+	    p->batch++;
 	}
     mdb_cursor_close(c);
-    rc = rc == MDB_NOTFOUND ? 0 : store_fail(sdb->st, rc, "tokens", why);
-    return (write_end(sdb, txn, rc, why) < 0 ? -1 : n);
+    return (rc == MDB_NOTFOUND ? 0 : store_fail(p->sdb->st, rc, "tokens", why));
+}
+
+long    statedb_tokens_prune(STATEDB *sdb, uint64_t before, STRBUF *why)
+{
+    PRUNE   p = {sdb, before, 0, NULL, STRBUF_INIT, STRBUF_INIT, 0};
+
+    return (store_write(sdb->st, tokens_prune_work, &p, why) < 0 ? -1 : p.batch);
 }
 
 /* statedb_token_used - the token (its signature) was used before: 1, 0, or -1 */
@@ -450,44 +506,58 @@ int     statedb_token_used(STATEDB *sdb, MDB_txn *txn, const char *mac, STRBUF *
     int     rc = store_get(sdb->st, txn, sdb->dbi[SDB_TOKENS], "tokens", mac, strlen(mac), &v,
 			   why);
 
-    return (rc < 0 ? -1 : rc == 0);
+    return (rc < 0 ? -1 : rc == STORE_OK);
 }
 
 /*
  * statedb_request_done - a request answered, in one transaction: gone from
  * the requests, its reply (if any) in the outbox, its token (if any) used
  */
-int     statedb_request_done(STATEDB *sdb, uint64_t seq, const SDB_OUT *reply,
-			             const char *mac, uint64_t now, STRBUF *why)
+typedef struct done {
+    STATEDB *sdb;
+    uint64_t seq;
+    const SDB_OUT *reply;
+    const char *mac;
+    uint64_t now;
+} DONE;
+
+static int request_done_work(MDB_txn *txn, void *ctx, STRBUF *why)
 {
+    DONE   *d = ctx;
+    STATEDB *sdb = d->sdb;
     unsigned char key[8], when[8];
-    MDB_txn *txn;
-    MDB_val k = {8, key};
     uint64_t out;
     int     rc;
 
-    if (store_begin(sdb->st, 0, &txn, why) < 0)
-	return (-1);
-    seq_key(key, seq);
-    if ((rc = mdb_del(txn, sdb->dbi[SDB_REQUESTS], &k, NULL)) != 0 && rc != MDB_NOTFOUND)
-	rc = store_fail(sdb->st, rc, "requests", why);
-    else
+    seq_key(key, d->seq);
+    if ((rc = store_del(sdb->st, txn, sdb->dbi[SDB_REQUESTS], "requests", key, 8, why))
+	== STORE_NOTFOUND)
 	rc = 0;
-    if (rc == 0 && reply && (rc = next_seq(sdb, txn, 1, &out, why)) == 0)
-	rc = put_out(sdb, txn, out, reply, why);
-    seq_key(when, now);
-    if (rc == 0 && mac)
-	rc = store_put(sdb->st, txn, sdb->dbi[SDB_TOKENS], "tokens", mac, strlen(mac), when, 8,
-		       0, why) ? -1 : 0;
-    return (write_end(sdb, txn, rc, why));
+    if (rc == 0 && d->reply && (rc = next_seq(sdb, txn, 1, &out, why)) == 0)
+	rc = put_out(sdb, txn, out, d->reply, why);
+    seq_key(when, d->now);
+    if (rc == 0 && d->mac)
+	rc = store_put(sdb->st, txn, sdb->dbi[SDB_TOKENS], "tokens", d->mac, strlen(d->mac),
+		       when, 8, 0, why);
+    return (rc);
 }
 
+int     statedb_request_done(STATEDB *sdb, uint64_t seq, const SDB_OUT *reply,
+			             const char *mac, uint64_t now, STRBUF *why)
+{
+    DONE    d = {sdb, seq, reply, mac, now};
+
+    return (store_write(sdb->st, request_done_work, &d, why) < 0 ? -1 : 0);
+}
+
+/* decode_out - an outbox or dead entry; -1 when it is damaged */
 static int decode_out(const MDB_val *k, const MDB_val *v, SDB_OUT *o)
 {
     UNPACK  u;
     uint64_t len;
 
     memset(o, 0, sizeof(*o));
+    o->reply = "";
     if (k->mv_size != 8)
 	return (-1);
     o->seq = seq_of(k->mv_data);
@@ -497,65 +567,85 @@ static int decode_out(const MDB_val *k, const MDB_val *v, SDB_OUT *o)
     o->attempts = (unsigned) unpack_u64(&u);
     o->next_try = unpack_u64(&u);
     len = unpack_u64(&u);
-    if (u.bad || len != (uint64_t) (u.end - u.p))
+    if (u.bad || len > (uint64_t) (u.end - u.p))
 	return (-1);
     o->msg = (const char *) u.p;
     o->msglen = (size_t) len;
-    return (0);
+    u.p += len;
+    if (u.p < u.end) {				/* see pack_out() */
+	o->queued = unpack_u64(&u);
+	o->reply = unpack_str(&u);
+	o->died = unpack_u64(&u);
+    }
+    return (u.bad ? -1 : 0);
 }
 
-/* statedb_outbox_next - the first entry at or after seq from: 0, 1 none, -1 */
-int     statedb_outbox_next(STATEDB *sdb, MDB_txn *txn, uint64_t from, SDB_OUT *out,
-			            STRBUF *why)
+/* next_in - the first entry of the outbox or (dead) the dead table at or after seq from */
+static int next_in(STATEDB *sdb, MDB_txn *txn, int dead, uint64_t from, SDB_OUT *out,
+		           STRBUF *why)
 {
     unsigned char key[8];
     MDB_cursor *c;
     MDB_val k, v;
-    int     rc;
+    int     rc, db = dead ? SDB_DEAD : SDB_OUTBOX;
 
     seq_key(key, from);
-    if ((rc = mdb_cursor_open(txn, sdb->dbi[SDB_OUTBOX], &c)) != 0)
-	return (store_fail(sdb->st, rc, "outbox", why));
+    if ((rc = mdb_cursor_open(txn, sdb->dbi[db], &c)) != 0)
+	return (store_fail(sdb->st, rc, sdb_tables[db].name, why));
     k.mv_data = key;
     k.mv_size = 8;
     rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
     mdb_cursor_close(c);
     if (rc == MDB_NOTFOUND)
-	return (1);
+	return (SDB_NONE);
     if (rc != 0)
-	return (store_fail(sdb->st, rc, "outbox", why));
+	return (store_fail(sdb->st, rc, sdb_tables[db].name, why));
     if (decode_out(&k, &v, out) < 0) {
-	sb_printf(why, "%s: damaged outbox entry", store_path(sdb->st));
+	sb_printf(why, "%s: damaged %s entry %llu", store_path(sdb->st), sdb_tables[db].name,
+		  (unsigned long long) seq_of(k.mv_data));
 	return (-1);
     }
-    return (0);
+    return (SDB_OK);
 }
 
-/* outbox_remove - entries out of the outbox, in one transaction; to_dead keeps copies */
-static int outbox_remove(STATEDB *sdb, const uint64_t *seqs, size_t n, int to_dead,
-			         STRBUF *why)
+/* statedb_outbox_next - the first entry at or after seq from: 0, SDB_NONE, -1 */
+int     statedb_outbox_next(STATEDB *sdb, MDB_txn *txn, uint64_t from, SDB_OUT *out,
+			            STRBUF *why)
 {
+    return (next_in(sdb, txn, 0, from, out, why));
+}
+
+/* statedb_dead_next - the first dead entry at or after seq from: 0, SDB_NONE, -1 */
+int     statedb_dead_next(STATEDB *sdb, MDB_txn *txn, uint64_t from, SDB_OUT *out,
+			          STRBUF *why)
+{
+    return (next_in(sdb, txn, 1, from, out, why));
+}
+
+/* A change to some entries of the outbox and the dead table, in one transaction. */
+typedef struct move {
+    STATEDB *sdb;
+    const uint64_t *seqs;
+    size_t  n;
+    const SDB_OUT *o;			/* defer: the entry as it is now */
+    const char *reply;			/* to_dead: Postfix's last answer */
+    uint64_t now;
+    long    done;			/* entries found and changed */
+} MOVE;
+
+/* outbox_remove - entries out of the outbox (Postfix took them) */
+static int outbox_remove_work(MDB_txn *txn, void *ctx, STRBUF *why)
+{
+    MOVE   *m = ctx;
     unsigned char key[8];
-    MDB_txn *txn;
-    MDB_val k, v;
     size_t  i;
     int     rc = 0;
 
-    if (store_begin(sdb->st, 0, &txn, why) < 0)
-	return (-1);
-    for (i = 0; i < n && (rc == 0 || rc == MDB_NOTFOUND); i++) {
-	seq_key(key, seqs[i]);
-	k.mv_data = key;
-	k.mv_size = 8;
-	rc = 0;
-	if (to_dead && (rc = mdb_get(txn, sdb->dbi[SDB_OUTBOX], &k, &v)) == 0)
-	    rc = mdb_put(txn, sdb->dbi[SDB_DEAD], &k, &v, 0);
-	if (rc == 0)
-	    rc = mdb_del(txn, sdb->dbi[SDB_OUTBOX], &k, NULL);
+    for (i = 0; i < m->n && rc >= 0; i++) {
+	seq_key(key, m->seqs[i]);
+	rc = store_del(m->sdb->st, txn, m->sdb->dbi[SDB_OUTBOX], "outbox", key, 8, why);
     }
-    if (rc != 0 && rc != MDB_NOTFOUND)
-	store_fail(sdb->st, rc, to_dead ? "dead" : "outbox", why);
-    return (write_end(sdb, txn, rc == MDB_NOTFOUND ? 0 : rc, why));
+    return (rc < 0 ? rc : 0);
 }
 
 /*
@@ -565,25 +655,192 @@ static int outbox_remove(STATEDB *sdb, const uint64_t *seqs, size_t n, int to_de
  */
 int     statedb_outbox_done(STATEDB *sdb, const uint64_t *seqs, size_t n, STRBUF *why)
 {
-    return (n ? outbox_remove(sdb, seqs, n, 0, why) : 0);
+    MOVE    m = {sdb, seqs, n, NULL, NULL, 0, 0};
+
+    return (n == 0 || store_write(sdb->st, outbox_remove_work, &m, why) >= 0 ? 0 : -1);
 }
 
-/* statedb_outbox_dead - Postfix refused it for good: keep it aside, visible */
-int     statedb_outbox_dead(STATEDB *sdb, uint64_t seq, STRBUF *why)
+/*
+ * move_one - one entry from one table to the other, with its reply and
+ * times set as the move wants; STORE_NOTFOUND when it is not there
+ */
+static int move_entry(MOVE *m, MDB_txn *txn, int to_dead, uint64_t seq, STRBUF *why)
 {
-    return (outbox_remove(sdb, &seq, 1, 1, why));
+    STATEDB *sdb = m->sdb;
+    unsigned char key[8];
+    MDB_val k = {8, key}, v;
+    SDB_OUT o;
+    STRBUF  copy = STRBUF_INIT;
+    int     rc, from = to_dead ? SDB_OUTBOX : SDB_DEAD;
+
+    seq_key(key, seq);
+    if ((rc = store_get(sdb->st, txn, sdb->dbi[from], sdb_tables[from].name, key, 8, &v, why))
+	!= STORE_OK)
+	return (rc);
+    if (decode_out(&k, &v, &o) < 0) {
+	sb_printf(why, "%s: damaged %s entry %llu", store_path(sdb->st), sdb_tables[from].name,
+		  (unsigned long long) seq);
+	return (STORE_ERROR);
+    }
+    if (to_dead) {				/* after one more attempt */
+	o.attempts++;
+	o.reply = m->reply ? m->reply : o.reply;
+	o.died = m->now;
+    } else {					/* a fresh start: a new lifetime */
+	o.attempts = 0, o.next_try = 0, o.queued = m->now, o.died = 0, o.reply = "";
+    }
+    pack_out(&copy, &o);			/* LMDB's copy moves at the first write */
+    rc = store_put(sdb->st, txn, sdb->dbi[to_dead ? SDB_DEAD : SDB_OUTBOX], to_dead ? "dead"
+		   : "outbox", key, 8, copy.s, copy.len, 0, why);
+    if (rc == STORE_OK)
+	rc = store_del(sdb->st, txn, sdb->dbi[from], sdb_tables[from].name, key, 8, why);
+    sb_free(&copy);
+    return (rc);
 }
 
-/* statedb_outbox_defer - note an attempt and when to try again */
+static int to_dead_work(MDB_txn *txn, void *ctx, STRBUF *why)
+{
+    MOVE   *m = ctx;
+    int     rc = move_entry(m, txn, 1, m->seqs[0], why);
+
+    return (rc == STORE_NOTFOUND ? SDB_NONE : rc);
+}
+
+/*
+ * statedb_outbox_dead - Postfix refused it for good, or it waited longer
+ * than it may: out of the outbox into the dead table, with Postfix's
+ * reply and the time; SDB_NONE when it is no longer in the outbox
+ */
+int     statedb_outbox_dead(STATEDB *sdb, uint64_t seq, const char *reply, uint64_t now,
+			            STRBUF *why)
+{
+    MOVE    m = {sdb, &seq, 1, NULL, reply, now, 0};
+    int     rc = store_write(sdb->st, to_dead_work, &m, why);
+
+    return (rc < 0 ? -1 : rc);
+}
+
+static int defer_work(MDB_txn *txn, void *ctx, STRBUF *why)
+{
+    MOVE   *m = ctx;
+
+    return (put_out(m->sdb, txn, m->o->seq, m->o, why));
+}
+
+/*
+ * statedb_outbox_defer - note an attempt, Postfix's reply and when to try
+ * again (the queue time, when the entry had none, becomes now)
+ */
 int     statedb_outbox_defer(STATEDB *sdb, const SDB_OUT *o, STRBUF *why)
 {
-    MDB_txn *txn;
+    MOVE    m = {sdb, NULL, 0, o, NULL, 0, 0};
+
+    return (store_write(sdb->st, defer_work, &m, why) < 0 ? -1 : 0);
+}
+
+/* dead_one - one dead entry back into the outbox (resend), or gone */
+static int dead_one(MOVE *m, MDB_txn *txn, int resend, uint64_t seq, STRBUF *why)
+{
+    unsigned char key[8];
+
+    if (resend)
+	return (move_entry(m, txn, 0, seq, why));
+    seq_key(key, seq);
+    return (store_del(m->sdb->st, txn, m->sdb->dbi[SDB_DEAD], "dead", key, 8, why));
+}
+
+/* dead_work - resend or drop the dead entries m->seqs, or every one (m->n == 0) */
+static int dead_work(MDB_txn *txn, MOVE *m, int resend, STRBUF *why)
+{
+    SDB_OUT o;
+    uint64_t from = 0;
+    size_t  i;
+    int     rc = STORE_OK;
+
+    m->done = 0;
+    for (i = 0; i < m->n && rc == STORE_OK; i++)
+	if ((rc = dead_one(m, txn, resend, m->seqs[i], why)) == STORE_OK)
+	    m->done++;
+    if (m->n)
+	return (rc == STORE_NOTFOUND ? SDB_NONE : rc);
+    while ((rc = next_in(m->sdb, txn, 1, from, &o, why)) == SDB_OK) {
+	from = o.seq + 1;
+	if ((rc = dead_one(m, txn, resend, o.seq, why)) != STORE_OK)
+	    return (rc < 0 ? rc : STORE_ERROR);
+	m->done++;
+    }
+    return (rc == SDB_NONE ? STORE_OK : rc);
+}
+
+static int dead_resend_work(MDB_txn *txn, void *ctx, STRBUF *why)
+{
+    return (dead_work(txn, ctx, 1, why));
+}
+
+static int dead_drop_work(MDB_txn *txn, void *ctx, STRBUF *why)
+{
+    return (dead_work(txn, ctx, 0, why));
+}
+
+/*
+ * statedb_dead_resend - a dead entry (seq; 0: every one) back into the
+ * outbox under its number, as if new: SDB_OK with the count in *n,
+ * SDB_NONE when there is no such entry, -1
+ */
+int     statedb_dead_resend(STATEDB *sdb, uint64_t seq, uint64_t now, size_t *n, STRBUF *why)
+{
+    MOVE    m = {sdb, &seq, seq != 0, NULL, NULL, now, 0};
+    int     rc = store_write(sdb->st, dead_resend_work, &m, why);
+
+    *n = rc == SDB_OK ? (size_t) m.done : 0;
+    return (rc < 0 ? -1 : rc);
+}
+
+/* statedb_dead_drop - forget a dead entry (seq; 0: every one); as statedb_dead_resend */
+int     statedb_dead_drop(STATEDB *sdb, uint64_t seq, size_t *n, STRBUF *why)
+{
+    MOVE    m = {sdb, &seq, seq != 0, NULL, NULL, 0, 0};
+    int     rc = store_write(sdb->st, dead_drop_work, &m, why);
+
+    *n = rc == SDB_OK ? (size_t) m.done : 0;
+    return (rc < 0 ? -1 : rc);
+}
+
+/*
+ * dead_prune_work - dead entries that died before p->before go; those of
+ * older versions, without a death time, get p->now
+ */
+static int dead_prune_work(MDB_txn *txn, void *ctx, STRBUF *why)
+{
+    PRUNE  *p = ctx;
+    unsigned char key[8];
+    uint64_t from = 0;
+    SDB_OUT o;
     int     rc;
 
-    if (store_begin(sdb->st, 0, &txn, why) < 0)
-	return (-1);
-    rc = put_out(sdb, txn, o->seq, o, why);
-    return (write_end(sdb, txn, rc, why));
+    p->batch = 0;
+    while ((rc = next_in(p->sdb, txn, 1, from, &o, why)) == SDB_OK) {
+	from = o.seq + 1;
+	seq_key(key, o.seq);
+	if (o.died == 0) {
+	    o.died = p->now;
+	    rc = put_out_in(p->sdb, txn, 1, o.seq, &o, why);
+	} else if (o.died < p->before
+		   && (rc = store_del(p->sdb->st, txn, p->sdb->dbi[SDB_DEAD], "dead", key, 8,
+				      why)) == STORE_OK)
+	    p->batch++;
+	if (rc != STORE_OK)
+	    return (rc < 0 ? rc : STORE_ERROR);
+    }
+    return (rc == SDB_NONE ? STORE_OK : rc);
+}
+
+/* statedb_dead_prune - forget dead entries older than a time; the number, or -1 */
+long    statedb_dead_prune(STATEDB *sdb, uint64_t before, uint64_t now, STRBUF *why)
+{
+    PRUNE   p = {sdb, before, now, NULL, STRBUF_INIT, STRBUF_INIT, 0};
+
+    return (store_write(sdb->st, dead_prune_work, &p, why) < 0 ? -1 : p.batch);
 }
 
 /* statedb_count - entries in a table, by name */
@@ -602,7 +859,7 @@ int     statedb_count(STATEDB *sdb, const char *table, size_t *n, STRBUF *why)
     if (store_begin(sdb->st, 1, &txn, why) < 0)
 	return (-1);
     rc = mdb_stat(txn, sdb->dbi[i], &ms);
-    mdb_txn_abort(txn);
+    store_abort(sdb->st, txn);
     *n = rc == 0 ? ms.ms_entries : 0;
     return (rc ? store_fail(sdb->st, rc, table, why) : 0);
 }
@@ -761,23 +1018,21 @@ static int set_due(STATEDB *sdb, MDB_txn *txn, const STRBUF *gk, const char *rec
 		           const char *frequency, uint64_t due, STRBUF *why)
 {
     STRBUF  dk = STRBUF_INIT, v = STRBUF_INIT;
-    MDB_val old, kv;
+    MDB_val old;
     SDB_GROUP g;
     int     rc = 0;
 
-    kv.mv_data = gk->s;
-    kv.mv_size = gk->len;
-    if (mdb_get(txn, sdb->dbi[SDB_DGROUPS], &kv, &old) == 0 && decode_group(&old, &g) == 0) {
+    if (store_get(sdb->st, txn, sdb->dbi[SDB_DGROUPS], "dgroups", gk->s, gk->len, &old, why)
+	== STORE_OK && decode_group(&old, &g) == 0) {
 	due_key(&dk, g.due, gk);
-	kv.mv_data = dk.s;
-	kv.mv_size = dk.len;
-	(void) mdb_del(txn, sdb->dbi[SDB_DUE], &kv, NULL);
+	rc = store_del(sdb->st, txn, sdb->dbi[SDB_DUE], "due", dk.s, dk.len, why);
+	rc = rc == STORE_NOTFOUND ? 0 : rc;
     }
-    if (due == 0) {
-	kv.mv_data = gk->s;
-	kv.mv_size = gk->len;
-	rc = mdb_del(txn, sdb->dbi[SDB_DGROUPS], &kv, NULL);
-	rc = rc == MDB_NOTFOUND ? 0 : rc;
+    if (rc < 0)
+	 /* the error stands */ ;
+    else if (due == 0) {
+	rc = store_del(sdb->st, txn, sdb->dbi[SDB_DGROUPS], "dgroups", gk->s, gk->len, why);
+	rc = rc == STORE_NOTFOUND ? 0 : rc;
     } else {
 	pack_u64(&v, due);
 	pack_str(&v, recipient);
@@ -790,25 +1045,37 @@ static int set_due(STATEDB *sdb, MDB_txn *txn, const STRBUF *gk, const char *rec
     }
     sb_free(&dk);
     sb_free(&v);
-    return (rc ? -1 : 0);
+    return (rc);
+}
+
+typedef struct resched {
+    STATEDB *sdb;
+    const SDB_GROUP *v;
+    const SDB_MOVE *moves;
+    size_t  n;
+} RESCHED;
+
+static int reschedule_work(MDB_txn *txn, void *ctx, STRBUF *why)
+{
+    RESCHED *r = ctx;
+    STRBUF  gk = STRBUF_INIT;
+    size_t  i;
+    int     rc = 0;
+
+    for (i = 0; rc == 0 && i < r->n; i++) {
+	group_key(&gk, r->v[i].recipient, r->v[i].frequency);
+	rc = set_due(r->sdb, txn, &gk, r->v[i].recipient, r->v[i].frequency, r->v[i].due, why);
+    }
+    sb_free(&gk);
+    return (rc);
 }
 
 /* statedb_reschedule - new due times of digests (rules or zones changed), in one transaction */
 int     statedb_reschedule(STATEDB *sdb, const SDB_GROUP *v, size_t n, STRBUF *why)
 {
-    STRBUF  gk = STRBUF_INIT;
-    MDB_txn *txn;
-    size_t  i;
-    int     rc = 0;
+    RESCHED r = {sdb, v, NULL, n};
 
-    if (store_begin(sdb->st, 0, &txn, why) < 0)
-	return (-1);
-    for (i = 0; rc == 0 && i < n; i++) {
-	group_key(&gk, v[i].recipient, v[i].frequency);
-	rc = set_due(sdb, txn, &gk, v[i].recipient, v[i].frequency, v[i].due, why);
-    }
-    sb_free(&gk);
-    return (write_end(sdb, txn, rc, why));
+    return (store_write(sdb->st, reschedule_work, &r, why) < 0 ? -1 : 0);
 }
 
 /* group_empty - no item left for this digest */
@@ -835,7 +1102,6 @@ static int move_one(STATEDB *sdb, MDB_txn *txn, const SDB_MOVE *mv, STRBUF *why)
 {
     STRBUF  gk = STRBUF_INIT, k = STRBUF_INIT;
     unsigned char sk[8];
-    MDB_val kv;
     uint64_t seq;
     size_t  i;
     int     rc;
@@ -850,10 +1116,12 @@ static int move_one(STATEDB *sdb, MDB_txn *txn, const SDB_MOVE *mv, STRBUF *why)
 	sb_putc(&k, 0);
 	seq_key(sk, mv->seqs[i]);
 	sb_putn(&k, sk, 8);
-	kv.mv_data = k.s;
-	kv.mv_size = k.len;
-	if ((rc = mdb_del(txn, sdb->dbi[SDB_DIGESTS], &kv, NULL)) != 0)
-	    store_fail(sdb->st, rc, "digests", why);
+	if ((rc = store_del(sdb->st, txn, sdb->dbi[SDB_DIGESTS], "digests", k.s, k.len, why))
+	    == STORE_NOTFOUND) {
+	    sb_printf(why, "%s: digests: item %llu is gone", store_path(sdb->st),
+		      (unsigned long long) mv->seqs[i]);
+	    rc = STORE_ERROR;
+	}
     }
     if (rc == 0 && group_empty(sdb, txn, &gk))
 	rc = set_due(sdb, txn, &gk, mv->recipient, mv->frequency, 0, why);
@@ -868,17 +1136,22 @@ static int move_one(STATEDB *sdb, MDB_txn *txn, const SDB_MOVE *mv, STRBUF *why)
  * the digest out of the schedule when nothing is left. Nothing is lost or
  * sent twice across a crash here. A move without a message only drops.
  */
-int     statedb_digest_moves(STATEDB *sdb, const SDB_MOVE *moves, size_t n, STRBUF *why)
+static int digest_moves_work(MDB_txn *txn, void *ctx, STRBUF *why)
 {
-    MDB_txn *txn;
+    RESCHED *r = ctx;
     size_t  i;
     int     rc = 0;
 
+    for (i = 0; rc == 0 && i < r->n; i++)
+	rc = move_one(r->sdb, txn, &r->moves[i], why);
+    return (rc);
+}
+
+int     statedb_digest_moves(STATEDB *sdb, const SDB_MOVE *moves, size_t n, STRBUF *why)
+{
+    RESCHED r = {sdb, NULL, moves, n};
+
     if (n == 0)
 	return (0);
-    if (store_begin(sdb->st, 0, &txn, why) < 0)
-	return (-1);
-    for (i = 0; rc == 0 && i < n; i++)
-	rc = move_one(sdb, txn, &moves[i], why);
-    return (write_end(sdb, txn, rc, why));
+    return (store_write(sdb->st, digest_moves_work, &r, why) < 0 ? -1 : 0);
 }

@@ -19,7 +19,15 @@
  *             frequency -> nothing: the digests in the order they fall due
  *   requests  seq -> a mail to the request address, kept for self-service
  *   tokens    a used self-service token's signature -> when it was used
- *   dead      seq -> an outbox entry Postfix refused for good
+ *   dead      seq -> an outbox entry Postfix refused for good, or deferred
+ *             for longer than outbox_max_age, with Postfix's last reply
+ *             and when it died (kept event_retention days)
+ *
+ * The outbox and dead entries carry when they were queued (an outbox
+ * entry older than outbox_max_age goes dead at its next deferral) and
+ * Postfix's last reply; entries of older versions have neither.
+ *
+ * Transactions begun here end with statedb_end() (see store.h).
  */
 #ifndef CRIER_STATEDB_H
 #define CRIER_STATEDB_H
@@ -27,9 +35,17 @@
 #include <lmdb.h>
 #include <stdint.h>
 
+#include "store.h"
 #include "strbuf.h"
 
 #define STATEDB_FILE	"state.lmdb"
+
+/* What the functions return besides 0 (SDB_OK) and -1 (an error, in why). */
+#define SDB_OK		STORE_OK
+#define SDB_NONE	STORE_NOTFOUND	/* no such entry, or nothing left */
+#define SDB_DAMAGED	2		/* an entry that does not decode */
+#define SDB_NEW		0		/* statedb_known: never accepted */
+#define SDB_KNOWN	1		/* ... accepted before */
 
 typedef struct statedb STATEDB;
 
@@ -41,6 +57,9 @@ typedef struct sdb_out {
     size_t  msglen;
     unsigned attempts;
     uint64_t next_try;			/* time_t; 0: at once */
+    uint64_t queued;			/* time_t it was queued; writing: 0 now */
+    const char *reply;			/* Postfix's last reply ("" none; NULL) */
+    uint64_t died;			/* dead: time_t it went there */
 } SDB_OUT;
 
 typedef struct sdb_item {
@@ -79,6 +98,7 @@ int     statedb_open(const char *state_dir, STATEDB **out, STRBUF *why);
 int     statedb_open_ro(const char *state_dir, STATEDB **out, STRBUF *why);
 void    statedb_close(STATEDB *sdb);
 int     statedb_read(STATEDB *sdb, MDB_txn **txn, STRBUF *why);
+void    statedb_end(STATEDB *sdb, MDB_txn *txn);
 
 int     statedb_accept(STATEDB *sdb, const char *event_id, const STRBUF *event_rec,
 		               const SDB_OUT *out, size_t nout, const SDB_ITEM *items,
@@ -97,7 +117,13 @@ int     statedb_outbox_next(STATEDB *sdb, MDB_txn *txn, uint64_t from, SDB_OUT *
 			            STRBUF *why);
 int     statedb_outbox_done(STATEDB *sdb, const uint64_t *seqs, size_t n, STRBUF *why);
 int     statedb_outbox_defer(STATEDB *sdb, const SDB_OUT *o, STRBUF *why);
-int     statedb_outbox_dead(STATEDB *sdb, uint64_t seq, STRBUF *why);
+int     statedb_outbox_dead(STATEDB *sdb, uint64_t seq, const char *reply, uint64_t now,
+			            STRBUF *why);
+int     statedb_dead_next(STATEDB *sdb, MDB_txn *txn, uint64_t from, SDB_OUT *out,
+			          STRBUF *why);
+int     statedb_dead_resend(STATEDB *sdb, uint64_t seq, uint64_t now, size_t *n, STRBUF *why);
+int     statedb_dead_drop(STATEDB *sdb, uint64_t seq, size_t *n, STRBUF *why);
+long    statedb_dead_prune(STATEDB *sdb, uint64_t before, uint64_t now, STRBUF *why);
 int     statedb_count(STATEDB *sdb, const char *table, size_t *n, STRBUF *why);
 
 int     statedb_get_event(STATEDB *sdb, MDB_txn *txn, const char *event_id, const void **rec,

@@ -4,13 +4,16 @@
 #include "config.h"
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
 
 #include "log.h"
 
-static volatile int log_level = LOG_LVL_INFO;
+/* Set by a reload while every thread logs: an atomic, read relaxed (a line
+ * logged at the old level during the swap is fine). */
+static atomic_int log_level = LOG_LVL_INFO;
 
 void    log_init(const char *ident, int to_stderr)
 {
@@ -31,14 +34,14 @@ int     log_level_parse(const char *name)
 
 void    log_set_level(int level)
 {
-    log_level = level;
+    atomic_store_explicit(&log_level, level, memory_order_relaxed);
 }
 
 static void log_v(int level, int prio, const char *tag, const char *fmt, va_list ap)
 {
     char    buf[2048];
 
-    if (level < log_level)
+    if (level < atomic_load_explicit(&log_level, memory_order_relaxed))
 	return;
     vsnprintf(buf, sizeof(buf), fmt, ap);
     syslog(prio, "%s%s", tag, buf);

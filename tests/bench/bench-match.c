@@ -131,7 +131,7 @@ static double candidates(BENCH *b)
 			       count_id, &n, &why) < 0
 	    || rulesdb_index_each(b->rdb, txn, b->evs[i]->type, "*", count_id, &n, &why) < 0)
 	    fatal("index", sb_str(&why));
-    mdb_txn_abort(txn);
+    rulesdb_end(b->rdb, txn);
     sb_free(&why);
     return ((double) n / (double) b->nevs);
 }
@@ -151,7 +151,7 @@ static uint64_t match_one(BENCH *b, const EVENT *ev)
     b->deliveries += m->nhits;
     match_free(m);
     if (!b->one_txn)
-	mdb_txn_abort(txn);
+	rulesdb_end(b->rdb, txn);
     t1 = now_ns();
     sb_free(&why);
     return (t1 - t0);
@@ -232,7 +232,7 @@ int     main(int argc, char **argv)
 	   b.ns[(b.nns * 99) / 100] / 1e3, (double) b.nns / secs,
 	   (double) b.deliveries / (double) b.nns, cands);
     if (b.one_txn)
-	mdb_txn_abort(b.txn);
+	rulesdb_end(b.rdb, b.txn);
     for (i = 0; i < b.nevs; i++)
 	event_free(b.evs[i]);
     free(b.evs);

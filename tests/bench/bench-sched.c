@@ -335,7 +335,7 @@ static void build_state(RULESDB *rdb, STATEDB *sdb, size_t ndigests, uint64_t se
 	    }
 	    it->due = (uint64_t) due;
 	}
-	mdb_txn_abort(rtxn);
+	rulesdb_end(rdb, rtxn);
 	sb_reset(&eid);
 	sb_printf(&eid, "bench-%08zu@bench.test", ++nevents);
 	sb_reset(&rec);

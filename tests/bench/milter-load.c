@@ -3,7 +3,10 @@
  * but every message can be different.
  *
  * milter-load [-s SESSIONS] [-m COUNT] [-f FROM] [-t TO] [-l LENGTH]
- *             [-F TEMPLATE] [-P PREFIX] [-M HELO] HOST:PORT
+ *             [-F TEMPLATE] [-P PREFIX] [-M HELO] [-b ADDR] HOST:PORT
+ *
+ * -b ADDR connects from that local IPv4 address (127.0.0.2, say: another
+ * client to Postfix's smtpd_milter_maps than 127.0.0.1).
  *
  * SESSIONS threads share COUNT messages. Like smtp-source without -d, each
  * message is one SMTP session: connect, banner, HELO, MAIL, RCPT, DATA,
@@ -40,6 +43,7 @@ static const char *opt_from = "load@bench.test";
 static const char *opt_to = "someone@partner.test";
 static const char *opt_helo = "load.bench.test";
 static const char *opt_prefix = "";
+static const char *opt_bind;		/* source address, or NULL */
 static long opt_count = 1, opt_sessions = 1, opt_length = 2048;
 static char *tmpl;			/* CRLF, dot-stuffed, or NULL */
 static struct sockaddr_in server;
@@ -203,6 +207,15 @@ static void one_message(long n)
     if ((c.fd = socket(AF_INET, SOCK_STREAM, 0)) < 0)
 	die("socket: %s", strerror(errno));
     (void) setsockopt(c.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    if (opt_bind) {
+	struct sockaddr_in src;
+
+	memset(&src, 0, sizeof(src));
+	src.sin_family = AF_INET;
+	if (inet_pton(AF_INET, opt_bind, &src.sin_addr) != 1
+	    || bind(c.fd, (struct sockaddr *) &src, sizeof(src)) < 0)
+	    die("bind %s: %s", opt_bind, strerror(errno));
+    }
     if (connect(c.fd, (struct sockaddr *) &server, sizeof(server)) < 0) {
 	report(n, "connect: %s", strerror(errno));
 	close(c.fd);
@@ -281,7 +294,7 @@ int     main(int argc, char **argv)
     int     ch;
     long    i;
 
-    while ((ch = getopt(argc, argv, "s:m:f:t:l:F:P:M:")) != -1) {
+    while ((ch = getopt(argc, argv, "s:m:f:t:l:F:P:M:b:")) != -1) {
 	switch (ch) {
 	case 's': opt_sessions = atol(optarg); break;
 	case 'm': opt_count = atol(optarg); break;
@@ -291,9 +304,10 @@ int     main(int argc, char **argv)
 	case 'F': tmpl = load_template(optarg); break;
 	case 'P': opt_prefix = optarg; break;
 	case 'M': opt_helo = optarg; break;
+	case 'b': opt_bind = optarg; break;
 	default:
 	    fprintf(stderr, "usage: milter-load [-s SESSIONS] [-m COUNT] [-f FROM] [-t TO] "
-		    "[-l LENGTH] [-F TEMPLATE] [-P PREFIX] [-M HELO] HOST:PORT\n");
+		    "[-l LENGTH] [-F TEMPLATE] [-P PREFIX] [-M HELO] [-b ADDR] HOST:PORT\n");
 	    return (2);
 	}
     }

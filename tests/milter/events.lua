@@ -1,7 +1,9 @@
 -- events.lua - the milter on event mail: a good event is consumed (the
 -- message discarded), a malformed one refused at end of data with the
 -- reason, a request kept, mail to nobody of crier's let go at DATA
--- untouched.
+-- untouched; an event from a submitter crier.conf does not allow is
+-- refused at RCPT (from smtpd) or at DATA (a local submission), and one
+-- from a listed local user accepted.
 package.path = os.getenv("CRIER_SRCDIR") .. "/tests/milter/?.lua;" .. package.path
 local T = require("lib")
 local ev = os.getenv("CRIER_SRCDIR") .. "/tests/events/"
@@ -34,6 +36,25 @@ T.run("events.lua", function()
     r = T.send(conn, ev .. "redelivery-juice.eml", "<ana@juicepost.example>",
                {"<crier-request@crier.test>"}, "Q5")
     assert(r == SMFIR_DISCARD, "request: expected DISCARD, got " .. tostring(r))
+
+    -- a client outside submit_networks: the events address refused at RCPT
+    T.rcpt_macros(conn, "QR1", "<mallory@evil.test>", "198.51.100.7")
+    assert(mt.rcptto(conn, "<events@crier.test>") == nil, "rcptto")
+    r = mt.getreply(conn)
+    assert(r == SMFIR_REPLYCODE, "disallowed client: expected a reply code at RCPT, got " .. tostring(r))
+    mt.abort(conn)
+
+    -- a local submission (sendmail): its user is its sender's local part
+    T.rcpt_macros(conn, "QR2", "<nobody@crier.test>", "local")
+    assert(mt.rcptto(conn, "<events@crier.test>") == nil, "rcptto")
+    assert(mt.getreply(conn) == SMFIR_CONTINUE, "local: RCPT not continued")
+    assert(mt.data(conn) == nil, "data")
+    r = mt.getreply(conn)
+    assert(r == SMFIR_REPLYCODE, "local user not listed: expected a reply code at DATA, got " .. tostring(r))
+    mt.abort(conn)
+    r = T.send(conn, ev .. "redelivery-juice.eml", "<daemon@crier.test>",
+               {"<events@crier.test>"}, "QL1", "local")
+    assert(r == SMFIR_DISCARD, "listed local user: expected DISCARD, got " .. tostring(r))
 
     -- malformed events: 550 with the reason
     local bad = {

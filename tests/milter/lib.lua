@@ -31,13 +31,26 @@ local function split(path)
     return headers, body:gsub("\n", "\r\n")
 end
 
+-- the submitter macros crierd asks for at RCPT, as smtpd sends them for
+-- a client (default: the portal, 192.0.2.10, in events.sh's
+-- submit_networks) or, with client "local", as cleanup makes them up for
+-- sendmail: localhost, 127.0.0.1, port 0
+function M.rcpt_macros(conn, qid, from, client)
+    local addr, name, port = client or "192.0.2.10", "portal.studio.test", "41000"
+    if client == "local" then addr, name, port = "127.0.0.1", "localhost", "0" end
+    mt.macro(conn, SMFIC_RCPT, "i", qid or "TESTQID", "{client_addr}", addr,
+             "{client_name}", name, "{client_port}", port, "{mail_addr}", from,
+             "{daemon_name}", "mx.crier.test")
+end
+
 -- send: RCPT(s), DATA, headers, body, EOM; returns the EOM reply. crierd
--- negotiates away MAIL (and replies to RCPT, headers and body), so the
--- queue id macro rides with the recipients, as Postfix's does with DATA.
-function M.send(conn, path, from, rcpts, qid)
-    mt.macro(conn, SMFIC_RCPT, "i", qid or "TESTQID")
+-- negotiates away MAIL (and replies to headers and body), so the queue id
+-- and the submitter ride with the recipients.
+function M.send(conn, path, from, rcpts, qid, client)
+    M.rcpt_macros(conn, qid, from, client)
     for _, r in ipairs(rcpts) do
         assert(mt.rcptto(conn, r) == nil, "rcptto " .. r)
+        assert(mt.getreply(conn) == SMFIR_CONTINUE, "rcptto " .. r .. ": not continued")
     end
     assert(mt.data(conn) == nil, "data")
     if mt.getreply(conn) == SMFIR_ACCEPT then return SMFIR_ACCEPT end

@@ -25,6 +25,7 @@ rule_why() {
     "$CRIERCTL" -c /dev/null -r "$T/why" check 2>&1 | sed -n 's/.*: RRULE "[^"]*": //p' | head -1
 }
 crierd_setup "$T/d"
+echo 'submit_networks = ["192.0.2.0/24"];' >>"$CD_DIR/crier.conf"   # lib.lua's portal
 crierd_start || { fail "crierd start"; finish; }
 trap 'crierd_kill9; rm -rf "$T"' EXIT
 pid=$(cat "$CD_DIR/run/crierd.pid")

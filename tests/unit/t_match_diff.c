@@ -372,7 +372,7 @@ static void one_seed(unsigned seed, const char *state)
 	event_free(ev);
     }
     if (txn)
-	mdb_txn_abort(txn);
+	rulesdb_end(rdb, txn);
     rulesdb_close(rdb);
     rules_free(r);
     diag_free(d);
