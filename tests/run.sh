@@ -96,50 +96,47 @@ else
     echo "FAIL: fuzz"; failed=$((failed + 1))
 fi
 
+# sanitized NAME DIR CFLAGS JOBS TESTS - configure DIR with clang and CFLAGS
+# (also the link flags), run TESTS with make -jJOBS, and count every report
+# the sanitizer wrote in DIR/reports (the *_OPTIONS the caller exported
+# send them there) as a failure. The directory is writable by all: crierd's
+# worker runs as nobody and writes its reports there too.
+sanitized() {
+    local name=$1 dir=$2 cflags=$3 jobs=$4 tests=$5 t0
+    t0=$(date +%s)
+    rm -rf "$dir" && mkdir -p "$dir/reports" && chmod 1777 "$dir/reports"
+    if (cd "$dir" && "$top/configure" -q CC=clang CFLAGS="$cflags" LDFLAGS="$cflags" \
+            && make -j2 >/dev/null 2>&1 && make -j"$jobs" check TESTS="$tests" >/dev/null 2>&1); then
+        tally "$dir/test-suite.log"
+    elif [ -f "$dir/test-suite.log" ]; then
+        tally "$dir/test-suite.log"; cat "$dir/test-suite.log"
+    else
+        echo "the $name build failed"; failed=$((failed + 1))
+    fi
+    if ls "$dir"/reports/* >/dev/null 2>&1; then
+        cat "$dir"/reports/*
+        echo "FAIL: $name reports"; failed=$((failed + 1))
+    fi
+    echo "$name stage: $(( $(date +%s) - t0 )) s"
+}
+
 step "unit tests, the milter and crierd end to end under AddressSanitizer + UBSan"
 asan="$top/build-asan"
-rm -rf "$asan" && mkdir -p "$asan/reports"
-chmod 1777 "$asan/reports"              # the worker runs as nobody: its reports land here too
-san="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g -O1"
-# Reports of the daemons (whose stderr goes to logs) land in files too.
 export ASAN_OPTIONS="log_path=$asan/reports/report" UBSAN_OPTIONS="log_path=$asan/reports/report:print_stacktrace=1"
-if (cd "$asan" && "$top/configure" -q CC=clang CFLAGS="$san" LDFLAGS="-fsanitize=address,undefined" \
-        && make -j2 check TESTS='$(UNIT_TESTS) $(CLI_TESTS) $(SCHED_TESTS) tests/policy/protocol.sh tests/e2e/policy.sh tests/e2e/notify.sh tests/e2e/selfservice.sh' \
-            >/dev/null 2>&1); then
-    tally "$asan/test-suite.log"
-else
-    if [ -f "$asan/test-suite.log" ]; then tally "$asan/test-suite.log"; cat "$asan/test-suite.log"
-    else echo "the sanitizer build failed"; failed=$((failed + 1)); fi
-fi
-if ls "$asan"/reports/report.* >/dev/null 2>&1; then
-    cat "$asan"/reports/report.*
-    echo "FAIL: sanitizer reports"; failed=$((failed + 1))
-fi
+sanitized AddressSanitizer "$asan" \
+    "-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g -O1" 2 \
+    '$(UNIT_TESTS) $(CLI_TESTS) $(SCHED_TESTS) tests/policy/protocol.sh tests/e2e/policy.sh tests/e2e/notify.sh tests/e2e/selfservice.sh'
 unset ASAN_OPTIONS UBSAN_OPTIONS
 
 step "unit tests, the milter, the policy service and every crierd thread under ThreadSanitizer"
 tsan="$top/build-tsan"
-tsan_t0=$(date +%s)
-rm -rf "$tsan" && mkdir -p "$tsan/reports"
-chmod 1777 "$tsan/reports"      # crierd's worker runs as nobody and writes its reports here
 # libmilter's shutdown races are suppressed (tests/tsan.supp says why); GLib's
 # slice allocator recycles memory between threads unseen by TSan: plain malloc.
 # The tests mostly wait (Postfix, token buckets, digest times): -j4 on two cores.
 export TSAN_OPTIONS="log_path=$tsan/reports/tsan suppressions=$top/tests/tsan.supp" G_SLICE=always-malloc
-if (cd "$tsan" && "$top/configure" -q CC=clang CFLAGS="-fsanitize=thread -g -O1" LDFLAGS=-fsanitize=thread \
-        && make -j2 && make -j4 check TESTS='$(UNIT_TESTS) tests/milter/events.sh tests/policy/protocol.sh tests/e2e/notify.sh tests/e2e/policy.sh tests/e2e/selfservice.sh tests/e2e/digests.sh tests/e2e/reload.sh' \
-            >/dev/null 2>&1); then
-    tally "$tsan/test-suite.log"
-else
-    if [ -f "$tsan/test-suite.log" ]; then tally "$tsan/test-suite.log"; cat "$tsan/test-suite.log"
-    else echo "the ThreadSanitizer build failed"; failed=$((failed + 1)); fi
-fi
-if ls "$tsan"/reports/tsan.* >/dev/null 2>&1; then
-    cat "$tsan"/reports/tsan.*
-    echo "FAIL: ThreadSanitizer reports"; failed=$((failed + 1))
-fi
+sanitized ThreadSanitizer "$tsan" "-fsanitize=thread -g -O1" 4 \
+    '$(UNIT_TESTS) tests/milter/events.sh tests/policy/protocol.sh tests/e2e/notify.sh tests/e2e/policy.sh tests/e2e/selfservice.sh tests/e2e/digests.sh tests/e2e/reload.sh'
 unset TSAN_OPTIONS G_SLICE
-echo "ThreadSanitizer stage: $(( $(date +%s) - tsan_t0 )) s"
 
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
