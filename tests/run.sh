@@ -4,7 +4,8 @@
 # Installs the Debian packages the build and the tests need (when run as
 # root and they are missing), bootstraps autotools, builds with warnings as
 # errors, runs "make check" (unit, golden and command-line tests), then
-# runs "make distcheck", fuzzes the parsers briefly (libFuzzer), and
+# runs "make distcheck", builds the Debian package and takes it from
+# install to purge (tests/pkg/deb.sh), fuzzes the parsers briefly (libFuzzer), and
 # builds everything again with AddressSanitizer and UBSan in a separate
 # tree, where the unit, command-line, schedule, miltertest and policy tests and three
 # end-to-end tests run (any sanitizer report fails the run), and once more
@@ -19,7 +20,8 @@ top=$(pwd)
 DEPS="build-essential autoconf automake libtool pkg-config libconfig-dev liblmdb-dev
 lmdb-utils libmilter-dev libgmime-3.0-dev libjansson-dev libsodium-dev
 libcurl4-openssl-dev jq
-clang libclang-rt-14-dev postfix swaks miltertest tzdata python3 python3-dateutil"
+clang libclang-rt-14-dev postfix swaks miltertest tzdata python3 python3-dateutil
+debhelper lintian"
 
 install_deps() {
     missing=$(dpkg-query -W -f='${Package} ${Status}\n' $DEPS 2>/dev/null \
@@ -89,6 +91,23 @@ else
     echo "FAIL: distcheck"; failed=$((failed + 1))
 fi
 
+step "the Debian package: build, lintian, install, crierd and Postfix from the snippets, purge"
+# tests/pkg/deb.sh counts its own checks and ends with "deb.sh: N passed, M
+# failed"; no such line (the script died) is one more failure.
+t0=$(date +%s)
+bash tests/pkg/deb.sh >"$main/deb.out" 2>&1
+rc=$?
+cat "$main/deb.out"
+counts=$(sed -n 's/^deb\.sh: \([0-9]*\) passed, \([0-9]*\) failed.*/\1 \2/p' "$main/deb.out" | tail -1)
+if [ -n "$counts" ]; then
+    passed=$((passed + ${counts% *}))
+    failed=$((failed + ${counts#* }))
+    [ "$rc" != 0 ] && [ "${counts#* }" = 0 ] && { echo "FAIL: deb.sh exited $rc"; failed=$((failed + 1)); }
+else
+    echo "FAIL: tests/pkg/deb.sh (exit $rc) ended without its counts"; failed=$((failed + 1))
+fi
+echo "package stage: $(( $(date +%s) - t0 )) s"
+
 step "fuzz the event, request-mail and policy parsers and digest schedules, ${CRIER_FUZZ_SECONDS:-10} s each (libFuzzer)"
 if bash tests/fuzz/run.sh "${CRIER_FUZZ_SECONDS:-10}"; then
     echo "PASS: fuzz"; passed=$((passed + 1))
@@ -133,12 +152,9 @@ tsan="$top/build-tsan"
 # libmilter's shutdown races are suppressed (tests/tsan.supp says why); GLib's
 # slice allocator recycles memory between threads unseen by TSan: plain malloc.
 # The tests mostly wait (Postfix, token buckets, digest times): -j4 on two cores.
-# reload.sh runs in the main and distcheck stages only: under TSan its stray-
-# SIGHUP restart in place once lost the supervisor (not reproduced; see the
-# closing note of issue 10).
 export TSAN_OPTIONS="log_path=$tsan/reports/tsan suppressions=$top/tests/tsan.supp" G_SLICE=always-malloc
 sanitized ThreadSanitizer "$tsan" "-fsanitize=thread -g -O1" 4 \
-    '$(UNIT_TESTS) tests/milter/events.sh tests/policy/protocol.sh tests/e2e/notify.sh tests/e2e/policy.sh tests/e2e/selfservice.sh tests/e2e/digests.sh'
+    '$(UNIT_TESTS) tests/milter/events.sh tests/policy/protocol.sh tests/e2e/notify.sh tests/e2e/policy.sh tests/e2e/selfservice.sh tests/e2e/digests.sh tests/e2e/reload.sh'
 unset TSAN_OPTIONS G_SLICE
 
 echo "$passed passed, $failed failed"

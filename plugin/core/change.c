@@ -21,8 +21,11 @@
 #include <unistd.h>
 
 #include "change.h"
+#include "gitcommit.h"
+#include "log.h"
 #include "mem.h"
 #include "strutil.h"
+#include "userfile.h"
 
 #define NAME_MAX_LEN	64
 
@@ -72,6 +75,9 @@ void    change_done_free(CHANGE_DONE *done)
 {
     free(done->id);
     free(done->file);
+    free(done->was);
+    free(done->warning);
+    free(done->commit);
     if (done->lock >= 0)
 	close(done->lock);
     memset(done, 0, sizeof(*done));
@@ -175,39 +181,69 @@ static int name_ok(const char *s)
 }
 
 /*
- * derive_name - a name from the content: event type, the first value of
- * each condition, frequency (redelivery_requested_de_daily), made unique
- * among the user's custom notifications with _2, _3, ...
+ * derive_base - a name from the settings as the file shows them: event
+ * type, the first value of each condition (filters and values in order),
+ * frequency: redelivery_requested_de_daily. From rules_notif_key(), so
+ * that it follows what makes a notification what it is.
  */
-static void derive_name(USER *u, const NOTIF *n, STRBUF *out)
+static void derive_base(const NOTIF *n, STRBUF *base)
 {
-    STRBUF  base = STRBUF_INIT;
+    char   *key = rules_notif_key(n), *freq = strchr(key, '\036') + 1, *c;
+    const char *v;
     size_t  i, len;
-    int     k;
 
-    sb_puts(&base, n->event);
-    for (i = 0; i < n->nconds; i++)
-	sb_printf(&base, "_%s", n->conds[i].values.len ? n->conds[i].values.v[0] : "");
-    sb_printf(&base, "_%s", n->frequency);
-    str_lower(base.s);
-    for (i = 0, len = 0; i < base.len; i++) {
-	int     ch = base.s[i];
+    sb_putn(base, key, (size_t) (freq - 1 - key));
+    for (c = strchr(freq, '\036'); c; c = strchr(c + 1, '\036')) {
+	v = strchr(c, '=') + 1;			/* FILTER=V1\037V2\037 */
+	sb_putc(base, '_');
+	sb_putn(base, v, strcspn(v, "\036\037"));
+    }
+    sb_putc(base, '_');
+    sb_putn(base, freq, strcspn(freq, "\036"));
+    str_lower(base->s);
+    for (i = 0, len = 0; i < base->len; i++) {
+	int     ch = base->s[i];
 
 	if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9')))
 	    ch = '_';
-	if (ch != '_' || len == 0 || base.s[len - 1] != '_')
-	    base.s[len++] = (char) ch;	/* runs of _ become one */
+	if (ch != '_' || len == 0 || base->s[len - 1] != '_')
+	    base->s[len++] = (char) ch;	/* runs of _ become one */
     }
-    base.len = len;
-    base.s[len] = 0;
-    len = base.len > NAME_MAX_LEN - 4 ? NAME_MAX_LEN - 4 : base.len;
-    for (k = 1; k == 1 || find_custom(u, out->s); k++) {
+    base->len = len > NAME_MAX_LEN - 4 ? NAME_MAX_LEN - 4 : len;
+    base->s[base->len] = 0;
+    free(key);
+}
+
+/* derive_name - derive_base() made unique among u's other customs with _2, _3, ... */
+static void derive_name(USER *u, const NOTIF *n, STRBUF *out)
+{
+    STRBUF  base = STRBUF_INIT;
+    const NOTIF *taken;
+    int     k;
+
+    derive_base(n, &base);
+    for (k = 1; k == 1 || ((taken = find_custom(u, out->s)) != NULL && taken != n); k++) {
 	sb_reset(out);
-	sb_putn(out, base.s, len);
+	sb_puts(out, base.s);
 	if (k > 1)
 	    sb_printf(out, "_%d", k);
     }
     sb_free(&base);
+}
+
+/* name_derived - n's name is the one derive_name() would have given it */
+static int name_derived(const NOTIF *n)
+{
+    STRBUF  base = STRBUF_INIT;
+    const char *rest;
+    int     yes;
+
+    derive_base(n, &base);
+    rest = strncmp(n->name, base.s, base.len) == 0 ? n->name + base.len : NULL;
+    yes = rest && (*rest == 0 || (rest[0] == '_' && rest[1] && strspn(rest + 1, "0123456789")
+				  == strlen(rest + 1)));
+    sb_free(&base);
+    return (yes);
 }
 
 static NOTIF *custom_add(USER *u)
@@ -311,9 +347,42 @@ static int no_default_change(const RULES *r, const USER *u, const CHANGE *c, STR
     return (-1);
 }
 
-/* apply_verb - the change on the user in memory; *id names what it touched */
-static int apply_verb(const RULES *r, USER *u, const CHANGE *c, char **id, int *unchanged,
-		              STRBUF *why)
+/*
+ * edit_custom - edit n; a name that derive_name() made follows the new
+ * settings (*was: the old one), a name someone chose stays
+ */
+static int edit_custom(USER *u, NOTIF *n, const CHANGE *c, char **id, char **was, STRBUF *why)
+{
+    STRBUF  name = STRBUF_INIT;
+    int     derived = name_derived(n);
+
+    if (!c->event && !c->frequency && !c->nwhere && !c->unwhere.len) {
+	sb_puts(why, "edit needs something to change: --event, --frequency, --where "
+		"or --unwhere");
+	return (-1);
+    }
+    if (modify(n, c, why) < 0)
+	return (-1);
+    if (derived) {
+	derive_name(u, n, &name);
+	if (strcmp(name.s, n->name) != 0) {
+	    *was = n->name;
+	    n->name = sb_steal(&name);
+	    free(n->id);
+	    n->id = xstrdup(n->name);
+	}
+	sb_free(&name);
+    }
+    *id = xstrdup(n->name);
+    return (0);
+}
+
+/*
+ * apply_verb - the change on the user in memory; *id names what it touched,
+ * *was its name before when an edit renamed it
+ */
+static int apply_verb(const RULES *r, USER *u, const CHANGE *c, char **id, char **was,
+		              int *unchanged, STRBUF *why)
 {
     NOTIF   proto, *n;
     const NOTIF *src;
@@ -343,15 +412,9 @@ static int apply_verb(const RULES *r, USER *u, const CHANGE *c, char **id, int *
 	    return (-1);
 	if ((n = find_custom(u, c->name)) == NULL)
 	    break;
+	if (c->verb == CHANGE_EDIT)
+	    return (edit_custom(u, n, c, id, was, why));
 	*id = xstrdup(n->name);
-	if (c->verb == CHANGE_EDIT) {
-	    if (!c->event && !c->frequency && !c->nwhere && !c->unwhere.len) {
-		sb_puts(why, "edit needs something to change: --event, --frequency, --where "
-			"or --unwhere");
-		return (-1);
-	    }
-	    return (modify(n, c, why));
-	}
 	i = (size_t) (n - u->custom);
 	rules_notif_free(n);
 	memmove(n, n + 1, (u->ncustom - i - 1) * sizeof(NOTIF));
@@ -406,20 +469,89 @@ int     change_lock(const char *rules_dir, int exclusive, STRBUF *why)
     return (fd);
 }
 
-/* write_user - the user's file anew, keeping its top comments */
-static int write_user(const RULES *r, const char *address, STRBUF *why)
+/* says_same - text holds what u says, read back as crier-rules(5) reads it */
+static int says_same(const USER *u, const char *text, STRBUF *why)
+{
+    DIAG   *d = diag_create();
+    RULES  *back = rules_load_text(u->file, text, d);
+    STRBUF  want = STRBUF_INIT, got = STRBUF_INIT;
+    int     same;
+
+    userfile_format(u, NULL, &want);
+    if (diag_errors(d) == 0 && back->nusers == 1)
+	userfile_format(&back->users[0], NULL, &got);
+    same = strcmp(sb_str(&want), sb_str(&got)) == 0;
+    if (!same)
+	sb_puts(why, diag_errors(d) ? "it would not read back" : "it would say something else");
+    rules_free(back);
+    diag_free(d);
+    sb_free(&want), sb_free(&got);
+    return (same);
+}
+
+/*
+ * write_user - the user's file with the change: the old text changed only
+ * where the settings changed (userfile_splice.c), or, when that cannot be
+ * done, written whole in the canonical layout after its top comments
+ * (done->warning says so)
+ */
+static int write_user(const RULES *r, const char *address, CHANGE_DONE *done, STRBUF *why)
 {
     const USER *u = rules_user(r, address);
-    STRBUF  header = STRBUF_INIT, text = STRBUF_INIT;
+    STRBUF  old = STRBUF_INIT, text = STRBUF_INIT, how = STRBUF_INIT, header = STRBUF_INIT;
+    UF_NODE tree;
     int     rc = -1;
 
-    if (userfile_header(u->file, &header, why) == 0) {
-	userfile_format(u, sb_str(&header), &text);
-	rc = userfile_write(u->file, &text, why);
+    if (sb_read_file(&old, u->file, 1 << 24) < 0) {
+	sb_printf(why, "cannot read %s: %s", u->file, strerror(errno));
+	sb_free(&old);
+	return (-1);
     }
-    sb_free(&header);
-    sb_free(&text);
+    userfile_tree(u, done->was, done->id, &tree);
+    if (userfile_splice(sb_str(&old), old.len, &tree, &text, &how) < 0
+	|| !says_same(u, sb_str(&text), &how)) {
+	sb_reset(&text);
+	userfile_header(sb_str(&old), &header);
+	userfile_format(u, sb_str(&header), &text);
+	sb_reset(&header);
+	sb_printf(&header, "%s: written whole, comments below its top not kept (%s)", u->file,
+		  how.s);
+	done->warning = sb_steal(&header);
+    }
+    rc = userfile_write(u->file, &text, why);
+    userfile_tree_free(&tree);
+    sb_free(&old), sb_free(&text), sb_free(&how), sb_free(&header);
     return (rc);
+}
+
+/*
+ * commit - the change as a git commit, when the user's file is in a work
+ * tree that asks for it (gitcommit.c); a failure is a warning, the change
+ * stands. In crierd's log (and crierctl's syslog) either way.
+ */
+static void commit(const CHANGE *c, CHANGE_DONE *done)
+{
+    STRBUF  msg = STRBUF_INIT, what = STRBUF_INIT, why = STRBUF_INIT;
+    const char *by = c->author ? c->author : c->user;
+
+    sb_printf(&msg, "%s: %s %s%s%s", c->user, change_verb_name(c->verb),
+	      done->was ? done->was : done->id, done->was ? ", now " : "",
+	      done->was ? done->id : "");
+    if (c->channel)
+	sb_printf(&msg, " (%s)", c->channel);
+    if (gitcommit(done->file, by, msg.s, &what, &why) > 0) {
+	msg_info("rules: %s: committed %s, author %s", msg.s, what.s, by);
+	done->commit = sb_steal(&what);
+    } else if (why.len) {
+	msg_warn("rules: %s: not committed to git: %s", msg.s, why.s);
+	sb_reset(&what);
+	sb_printf(&what, "not committed to git (the change is made): %s", why.s);
+	if (done->warning)
+	    sb_printf(&what, "; %s", done->warning);
+	free(done->warning);
+	done->warning = sb_steal(&what);
+    }
+    sb_free(&msg), sb_free(&what), sb_free(&why);
 }
 
 /*
@@ -456,11 +588,13 @@ static int in_users_dir(const char *rules_dir, const USER *u)
 
 /*
  * change_apply - make the change in rules_dir, or refuse it with why and
- * write nothing. On success the lock on rules.d/users/ stays in
- * done->lock until change_done_free(), so that the caller compiles what
- * it wrote before any other change or compile reads the files. rules.d must be free of errors to begin with (with a
- * user_file hint: the catalog and that file, so that a change costs the
- * same with ten users or a million notifications).
+ * write nothing; under git, commit it too (a failure is done->warning).
+ * On success the lock on rules.d/users/ stays in done->lock until
+ * change_done_free(), so that the caller compiles what it wrote before
+ * any other change or compile reads the files. rules.d must be free of
+ * errors to begin with (with a user_file hint: the catalog and that file,
+ * so that a change costs the same with ten users or a million
+ * notifications).
  */
 int     change_apply(const char *rules_dir, const CHANGE *c, CHANGE_DONE *done, STRBUF *why)
 {
@@ -486,14 +620,16 @@ int     change_apply(const char *rules_dir, const CHANGE *c, CHANGE_DONE *done, 
     else if (!in_users_dir(rules_dir, u))
 	sb_printf(why, "%s is defined in %s; crierctl changes only files in %s/users/",
 		  u->address, u->file, rules_dir);
-    else if (apply_verb(r, u, c, &done->id, &done->unchanged, why) == 0) {
+    else if (apply_verb(r, u, c, &done->id, &done->was, &done->unchanged, why) == 0) {
 	done->file = xstrdup(u->file);
 	diag_free(d);
 	d = diag_create();
 	if (rules_check(r, d) < 0)
 	    diag_text(d, why);
 	else
-	    rc = done->unchanged ? 0 : write_user(r, c->user, why);
+	    rc = done->unchanged ? 0 : write_user(r, c->user, done, why);
+	if (rc == 0 && !done->unchanged)
+	    commit(c, done);
     }
   out:
     if (rc < 0)

@@ -2,13 +2,14 @@
  * change.h - changes to one user's notifications: create, edit, clone,
  * mute, unmute, delete.
  *
- * crierctl's verbs and crierd's mail self-service make the same changes
- * through change_apply(): read rules.d, change the user in memory, check
- * the whole set as "crierctl check" would, and only then rewrite the
- * user's own file in rules.d/users/ (userfile.c), atomically and in a
- * canonical layout. Changes are serialized by a lock on rules.d/users/,
- * held until the caller has compiled the change; whole compiles take it
- * shared (change_lock).
+ * crierctl's verbs, crierd's mail self-service and any other way in make
+ * the same changes through change_apply(): read rules.d, change the user
+ * in memory, check the whole set as "crierctl check" would, and only then
+ * write the user's own file in rules.d/users/ (userfile.h), atomically,
+ * changing only what changes (people's comments stay), and commit it when
+ * rules.d is under git on the mail host (gitcommit.h). Changes are
+ * serialized by a lock on rules.d/users/, held until the caller has
+ * compiled the change; whole compiles take it shared (change_lock).
  */
 #ifndef CRIER_CHANGE_H
 #define CRIER_CHANGE_H
@@ -37,12 +38,17 @@ typedef struct change {
     STRV    unwhere;			/* --unwhere K */
     const char *user_file;		/* where the user is, as compiled, or NULL:
 					 * read only that one of rules.d/users/ */
+    const char *author;			/* who asks, an address; NULL: the user */
+    const char *channel;		/* how: "crierctl", "mail", ... (for git) */
 } CHANGE;
 
 /* What a change did, for the caller to show. */
 typedef struct change_done {
     char   *id;				/* the notification saved, muted, ... */
+    char   *was;			/* its name before, when an edit renamed it */
     char   *file;			/* the user's file */
+    char   *warning;			/* done, but not quite as it should be */
+    char   *commit;			/* what git(1) recorded of it, or NULL */
     int     unchanged;			/* already so: nothing written */
     int     lock;			/* rules.d/users/ locked until freed, or -1 */
 } CHANGE_DONE;
@@ -55,10 +61,5 @@ void    change_done_free(CHANGE_DONE *done);
 int     change_lock(const char *rules_dir, int exclusive, STRBUF *why);
 const char *change_user_file(RULESDB *rdb, const char *rules_dir, const char *address,
 			             STRBUF *file);
-
-/* userfile.c */
-void    userfile_format(const USER *u, const char *header, STRBUF *out);
-int     userfile_header(const char *path, STRBUF *header, STRBUF *why);
-int     userfile_write(const char *path, const STRBUF *text, STRBUF *why);
 
 #endif

@@ -55,6 +55,8 @@ static const struct conf_key {
     {"submit_rate_limit_ipv6_prefix", CONF_INT, "64", offsetof(CONF, submit_rate_limit_ipv6_prefix)},
     {"crier_domain", CONF_STR, "", offsetof(CONF, crier_domain)},
     {"recipient_delimiter", CONF_STR, "+", offsetof(CONF, recipient_delimiter)},
+    {"bounce_limit", CONF_COUNT, "5", offsetof(CONF, bounce_limit)},
+    {"bounce_window", CONF_INT, "14", offsetof(CONF, bounce_window)},
     {NULL, 0, NULL, 0},
 };
 
@@ -281,6 +283,13 @@ int     conf_check(const CONF *cf, STRBUF *why)
 	|| strchr(cf->recipient_delimiter, '@')) {
 	sb_puts(why, "recipient_delimiter must be the characters of Postfix's "
 		"recipient_delimiter, as \"+\" or \"+-\"");
+	return (-1);
+    }
+    if (strcspn(cf->sender_address, cf->recipient_delimiter)
+	< (size_t) (strrchr(cf->sender_address, '@') - cf->sender_address)) {
+	sb_printf(why, "sender_address \"%s\": its local part holds a character of "
+		  "recipient_delimiter \"%s\" (bounces come back to it with an extension)",
+		  cf->sender_address, cf->recipient_delimiter);
 	return (-1);
     }
     if (*cf->crier_domain && (strchr(cf->crier_domain, '@') || strpbrk(cf->crier_domain, " \t"))) {

@@ -39,6 +39,8 @@ typedef struct conf {
     long    submit_rate_limit_ipv6_prefix;	/* an IPv6 client is its /N */
     char   *crier_domain;		/* a domain crier owns whole, or "" */
     char   *recipient_delimiter;	/* Postfix's, for address extensions */
+    long    bounce_limit;		/* hard bounces in a row before crier stops */
+    long    bounce_window;		/* days; a later bounce starts a new count */
 } CONF;
 
 #define CONF_DEFAULT_FILE	CRIER_CONFDIR "/crier.conf"

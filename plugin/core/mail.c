@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "mail.h"
+#include "strutil.h"
 
 static void mail_init_once(void)
 {
@@ -75,4 +76,34 @@ char   *mail_first_text(GMimeMessage *m)
     GMimeTextPart *text = body ? first_text(body) : NULL;
 
     return (text ? g_mime_text_part_get_text(text) : NULL);
+}
+
+/*
+ * mail_header_value - an unfolded header of a message (CRLF or LF), or "":
+ * for the headers crier wrote itself, without GMime
+ */
+void    mail_header_value(const char *msg, size_t len, const char *name, STRBUF *out)
+{
+    const char *p = msg, *end = msg + len, *eol;
+    size_t  n = strlen(name);
+
+    sb_reset(out);
+    for (; p < end && *p != '\r' && *p != '\n'; p = eol) {
+	for (eol = p; eol < end && *eol != '\n'; eol++)
+	     /* void */ ;
+	eol += eol < end;
+	if ((size_t) (eol - p) <= n || str_ncasecmp(p, name, n) != 0 || p[n] != ':')
+	    continue;
+	for (p += n + 1;;) {			/* this line, then continuations */
+	    for (; p < eol && (*p == ' ' || *p == '\t') && out->len == 0; p++)
+		 /* void */ ;
+	    for (; p < eol && *p != '\r' && *p != '\n'; p++)
+		sb_putc(out, *p);
+	    if (eol >= end || (*eol != ' ' && *eol != '\t'))
+		return;
+	    for (p = eol; eol < end && *eol != '\n'; eol++)
+		 /* void */ ;
+	    eol += eol < end;
+	}
+    }
 }

@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -174,19 +175,45 @@ static int other_partner(MATCHER *mm, const RDB_VIEW *v)
     return (0);
 }
 
-/* explain_others - every view of the event type not among the candidates */
+/* The views of the event type that are not candidates, up to a limit. */
+typedef struct others {
+    VIEWS   v;
+    const VIEWS *seen;			/* the candidates */
+    size_t  limit;
+    int     cut;			/* stopped at the limit */
+} OTHERS;
+
+static int others_add(const RDB_VIEW *view, void *ctx)
+{
+    OTHERS *o = ctx;
+
+    if (views_has(o->seen, view->id))
+	return (0);
+    if (o->v.len == o->limit) {
+	o->cut = 1;
+	return (1);
+    }
+    return (views_add(view, &o->v));
+}
+
+/*
+ * explain_others - every view of the event type not among the candidates,
+ * or with MATCH_EXPLAIN_FEW the first MATCH_FEW found (m->others_cut says
+ * when there may be more), so that the cost stays near the candidates'
+ */
 static int explain_others(MATCHER *mm, const VIEWS *seen)
 {
-    VIEWS   all = {NULL, 0, 0};
+    OTHERS  o = {{NULL, 0, 0}, seen, (mm->flags & MATCH_EXPLAIN_FEW) ? MATCH_FEW : SIZE_MAX, 0};
     size_t  i;
     int     rc;
 
-    rc = rulesdb_index_each(mm->rdb, mm->txn, mm->ev->type, NULL, views_add, &all, mm->why);
-    views_sort_unique(&all);
-    for (i = 0; rc == 0 && i < all.len; i++)
-	if (!views_has(seen, all.v[i].id))
-	    rc = other_partner(mm, &all.v[i]);
-    free(all.v);
+    rc = rulesdb_index_each(mm->rdb, mm->txn, mm->ev->type, NULL, others_add, &o, mm->why);
+    if (o.cut)				/* a stop, not a failure */
+	rc = 0, mm->m->others_cut = 1;
+    views_sort_unique(&o.v);
+    for (i = 0; rc == 0 && i < o.v.len; i++)
+	rc = other_partner(mm, &o.v.v[i]);
+    free(o.v.v);
     return (rc);
 }
 
@@ -255,6 +282,7 @@ int     match_event(RULESDB *rdb, MDB_txn *txn, const EVENT *ev, int flags,
     mm.m = xcalloc(1, sizeof(MATCH));
     mm.m->title = xstrdup(et.title);
     rc = candidates(&mm, &cand);
+    mm.m->ncandidates = cand.len;
     for (i = 0; rc == 0 && i < cand.len; i++)
 	rc = consider(&mm, &cand.v[i]);
     if (rc == 0 && (flags & MATCH_EXPLAIN))
@@ -285,6 +313,12 @@ size_t  match_group_end(const MATCH *m, size_t start)
 	   && strcmp(m->hits[i].frequency, m->hits[start].frequency) == 0)
 	i++;
     return (i);
+}
+
+/* match_kind_name - "default" or "custom", as explain and the log say it */
+const char *match_kind_name(int kind)
+{
+    return (kind == 'd' ? "default" : "custom");
 }
 
 static void hits_free(MATCH_HIT *h, size_t n)

@@ -10,6 +10,9 @@
  * With MATCH_EXPLAIN it also says why every other notification of that
  * event type does not deliver (muted, filter mismatch, other partner); that
  * scan is not bounded by the candidates and is meant for crierctl explain.
+ * MATCH_EXPLAIN_FEW bounds it: the reasons of the candidates, and of at
+ * most MATCH_FEW notifications of other partners (crierd's debug log,
+ * which so shares crierctl explain's reasons at a cost near the match's).
  */
 #ifndef CRIER_MATCH_H
 #define CRIER_MATCH_H
@@ -22,6 +25,8 @@
 #include "strbuf.h"
 
 #define MATCH_EXPLAIN	(1<<0)
+#define MATCH_EXPLAIN_FEW	(1<<1)	/* with MATCH_EXPLAIN */
+#define MATCH_FEW	10
 
 #define MATCH_OK	0
 #define MATCH_BAD_EVENT	1		/* the event does not fit the catalog */
@@ -38,15 +43,18 @@ typedef struct match_hit {
 
 typedef struct match {
     char   *title;			/* the event type's title */
+    size_t  ncandidates;		/* views under (type, partner) and (type, "*") */
     MATCH_HIT *hits;			/* deliveries, by recipient, frequency, id */
     size_t  nhits;
     MATCH_HIT *excluded;		/* MATCH_EXPLAIN: the others */
     size_t  nexcluded;
+    int     others_cut;			/* MATCH_EXPLAIN_FEW left some out */
 } MATCH;
 
 int     match_event(RULESDB *rdb, MDB_txn *txn, const EVENT *ev, int flags,
 		            MATCH **out, STRBUF *why);
 void    match_free(MATCH *m);
 size_t  match_group_end(const MATCH *m, size_t start);
+const char *match_kind_name(int kind);
 
 #endif

@@ -10,6 +10,8 @@
  *                         (an IPv6 client counts by its prefix, of
  *                         submit_rate_limit_ipv6_prefix bits)
  *   request address       anybody: its commands carry signed tokens
+ *   sender address        anybody, with an extension too: bounces come
+ *                         back to it (crierd checks their signed ids)
  *   crier's local parts   with an extension (recipient_delimiter), and any
  *                         other address in crier_domain but postmaster:
  *                         REJECT 5.1.1
@@ -184,8 +186,8 @@ static int classify(const POLICY *p, const char *rcpt)
 	    return ((int) i);
 	n = strlen(p->own[i].local);
 	if (llen > n && str_ncasecmp(rcpt, p->own[i].local, n) == 0
-	    && strchr(p->delimiters, rcpt[n]) != NULL)
-	    return (RCPT_UNKNOWN);		/* an extension crier does not serve */
+	    && strchr(p->delimiters, rcpt[n]) != NULL)	/* bounces, or nothing of crier's */
+	    return (i == RCPT_SENDER ? RCPT_SENDER : RCPT_UNKNOWN);
     }
     if (*p->crier_domain && str_casecmp(at + 1, p->crier_domain) == 0
 	&& !part_eq(rcpt, llen, "postmaster"))	/* RFC 5321 4.5.1 */
@@ -237,6 +239,40 @@ static int login_listed(const POLICY *p, const char *login)
     return (0);
 }
 
+/* admitted_by - the submit_* list that admits a remote submitter, or NULL */
+static const char *admitted_by(const POLICY *p, const POLICY_WHO *who)
+{
+    if (who->client_address == NULL || *who->client_address == 0)
+	return (NULL);
+    if (in_networks(p, who->client_address))
+	return ("submit_networks");
+    if (who->sasl_username && *who->sasl_username
+	&& strv_find_case(&p->sasl_users, who->sasl_username) >= 0)
+	return ("submit_sasl_users");
+    if (sender_listed(p, who->sender))
+	return ("submit_senders");
+    return (NULL);
+}
+
+/* submitter - policy_submitter, and the submit_* list that admits (*rule) */
+static int submitter(const POLICY *p, const POLICY_WHO *who, STRBUF *refusal,
+		             const char **rule)
+{
+    if (who->local_user) {
+	*rule = "submit_local_users";
+	if (login_listed(p, who->local_user))
+	    return (POLICY_DUNNO);
+	sb_printf(refusal, "5.7.1 local user %s is not allowed to submit events", who->local_user);
+	return (POLICY_REFUSE);
+    }
+    if ((*rule = admitted_by(p, who)) != NULL)
+	return (POLICY_DUNNO);
+    sb_puts(refusal, who->client_address && *who->client_address
+	    ? "5.7.1 client is not allowed to submit events"
+	    : "5.7.1 a local submission whose user is unknown cannot submit events");
+    return (POLICY_REFUSE);
+}
+
 /*
  * policy_submitter - the one decision on who may submit events, for the
  * policy service and the milter alike: POLICY_DUNNO when one of the
@@ -247,22 +283,9 @@ static int login_listed(const POLICY *p, const char *login)
  */
 int     policy_submitter(const POLICY *p, const POLICY_WHO *who, STRBUF *refusal)
 {
-    if (who->local_user) {
-	if (login_listed(p, who->local_user))
-	    return (POLICY_DUNNO);
-	sb_printf(refusal, "5.7.1 local user %s is not allowed to submit events", who->local_user);
-	return (POLICY_REFUSE);
-    }
-    if (who->client_address && *who->client_address
-	&& (in_networks(p, who->client_address)
-	    || (who->sasl_username && *who->sasl_username
-		&& strv_find_case(&p->sasl_users, who->sasl_username) >= 0)
-	    || sender_listed(p, who->sender)))
-	return (POLICY_DUNNO);
-    sb_puts(refusal, who->client_address && *who->client_address
-	    ? "5.7.1 client is not allowed to submit events"
-	    : "5.7.1 a local submission whose user is unknown cannot submit events");
-    return (POLICY_REFUSE);
+    const char *rule;
+
+    return (submitter(p, who, refusal, &rule));
 }
 
 /*
@@ -302,14 +325,17 @@ static void client_key(const POLICY *p, const char *client, STRBUF *key)
 
 /*
  * policy_decide - the answer to one request: POLICY_DUNNO, or a refusal
- * with the action for Postfix (without "action=") and the reason for the
- * log. now is monotonic seconds, for the rate limit.
+ * with the action for Postfix (without "action="). reason is for the log:
+ * why a refusal, and why a DUNNO about one of crier's addresses (which
+ * submit_* list admitted); empty when the request is none of crier's
+ * business. now is monotonic seconds, for the rate limit.
  */
 int     policy_decide(const POLICY *p, THROTTLE *t, const POLICY_REQ *req, double now,
 		              STRBUF *action, STRBUF *reason)
 {
     STRBUF  key = STRBUF_INIT;
     POLICY_WHO who;
+    const char *rule;
     int     kind, ok;
 
     if (req->recipient == NULL || *req->recipient == 0
@@ -320,6 +346,9 @@ int     policy_decide(const POLICY *p, THROTTLE *t, const POLICY_REQ *req, doubl
 	sb_puts(reason, "unknown crier address");
 	return (POLICY_REFUSE);
     }
+    if (kind == RCPT_REQUEST || kind == RCPT_SENDER)
+	sb_puts(reason, kind == RCPT_REQUEST ? "the request address: anybody may write"
+		: "crier's sender address (bounces come back here): anybody may write");
     if (kind != RCPT_EVENTS)
 	return (POLICY_DUNNO);
     who.client_address = req->client_address;
@@ -327,8 +356,9 @@ int     policy_decide(const POLICY *p, THROTTLE *t, const POLICY_REQ *req, doubl
     who.sender = req->sender;
     who.local_user = NULL;		/* smtpd's requests have a client */
     sb_puts(action, "REJECT ");
-    if (policy_submitter(p, &who, action) == POLICY_REFUSE) {
-	sb_puts(reason, "not an allowed submitter");
+    if (submitter(p, &who, action, &rule) == POLICY_REFUSE) {
+	sb_puts(reason, "not an allowed submitter (not in submit_networks, submit_sasl_users "
+		"or submit_senders)");
 	return (POLICY_REFUSE);
     }
     sb_reset(action);
@@ -339,8 +369,12 @@ int     policy_decide(const POLICY *p, THROTTLE *t, const POLICY_REQ *req, doubl
 	client_key(p, req->client_address, &key);
     ok = throttle_take(t, key.s, p->rate, now);
     sb_free(&key);
-    if (ok)
+    if (ok) {				/* no formatting: this is the busy path */
+	sb_puts(reason, "admitted by ");
+	sb_puts(reason, rule);
+	sb_puts(reason, p->rate > 0 ? ", within submit_rate_limit" : ", no submit_rate_limit");
 	return (POLICY_DUNNO);
+    }
     sb_printf(action, "DEFER 4.7.1 too many events from this submitter (at most %ld a "
 	      "minute); try again later", p->rate);
     sb_printf(reason, "over submit_rate_limit %ld", p->rate);

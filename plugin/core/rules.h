@@ -112,6 +112,7 @@ typedef struct rules {
 
 RULES  *rules_load(const char *dir, DIAG *diag);
 RULES  *rules_load_user(const char *dir, const char *user_file, DIAG *diag);
+RULES  *rules_load_text(const char *path, const char *text, DIAG *diag);
 int     rules_check(RULES *rules, DIAG *diag);
 void    rules_free(RULES *rules);
 void    rules_notif_free(NOTIF *n);

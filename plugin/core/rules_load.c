@@ -437,10 +437,23 @@ static int wanted(const LOADER *ld, const char *path, int is_dir)
     return (is_dir ? under(ld->only, path) : strcmp(path, ld->only) == 0);
 }
 
+/* load_text - the settings of ld->text, the text of ld->file */
+static void load_text(LOADER *ld)
+{
+    config_t cf;
+
+    config_init(&cf);
+    if (config_read_string(&cf, ld->text) == CONFIG_FALSE)
+	diag_error(ld->d, ld->file, config_error_line(&cf), "syntax error: %s",
+		   config_error_text(&cf));
+    else
+	load_root(ld, config_root_setting(&cf));
+    config_destroy(&cf);
+}
+
 static void load_file(LOADER *ld, const char *path)
 {
     STRBUF  text = STRBUF_INIT;
-    config_t cf;
 
     strv_add(&ld->r->files, path);
     ld->file = ld->r->files.v[ld->r->files.len - 1];
@@ -456,13 +469,7 @@ static void load_file(LOADER *ld, const char *path)
 	g_checksum_update(ld->catsum, (const guchar *) path, (gssize) strlen(path) + 1);
 	g_checksum_update(ld->catsum, (const guchar *) sb_str(&text), (gssize) text.len + 1);
     }
-    config_init(&cf);
-    if (config_read_string(&cf, sb_str(&text)) == CONFIG_FALSE)
-	diag_error(ld->d, ld->file, config_error_line(&cf), "syntax error: %s",
-		   config_error_text(&cf));
-    else
-	load_root(ld, config_root_setting(&cf));
-    config_destroy(&cf);
+    load_text(ld);
     ld->text = NULL;
     sb_free(&text);
 }
@@ -551,6 +558,24 @@ RULES  *rules_load(const char *dir, DIAG *diag)
 RULES  *rules_load_user(const char *dir, const char *user_file, DIAG *diag)
 {
     return (load(dir, user_file, diag));
+}
+
+/*
+ * rules_load_text - one file's text, as if read from path, alone: what a
+ * change reads back of a file it is about to write. Its digests are empty.
+ */
+RULES  *rules_load_text(const char *path, const char *text, DIAG *diag)
+{
+    LOADER  ld;
+
+    memset(&ld, 0, sizeof(ld));
+    ld.r = xcalloc(1, sizeof(RULES));
+    ld.d = diag;
+    strv_add(&ld.r->files, path);
+    ld.file = ld.r->files.v[0];
+    ld.text = text;
+    load_text(&ld);
+    return (ld.r);
 }
 
 /* rules_conds_free - an array of conditions and what they own */

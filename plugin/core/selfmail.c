@@ -247,6 +247,33 @@ void    selfmail_quote(const char *text, STRBUF *out)
 }
 
 /*
+ * selfmail_describe - the commands of a mail, for the log: each verb and
+ * its argument as selfmail_quote() repeats it, a token as "TOKEN" (what
+ * it proves stays out of the log)
+ */
+void    selfmail_describe(const SELF_MAIL *sm, STRBUF *out)
+{
+    size_t  i, v;
+
+    for (i = 0; i < sm->ncmds; i++) {
+	for (v = 0; self_verbs[v].word && self_verbs[v].verb != sm->cmds[i].verb; v++)
+	     /* void */ ;
+	sb_printf(out, "%s%s", i ? "; " : "", self_verbs[v].word ? self_verbs[v].word : "?");
+	if (*sm->cmds[i].arg == 0)
+	    continue;
+	sb_putc(out, ' ');
+	if (selfmail_is_token(sm->cmds[i].arg))
+	    sb_puts(out, "TOKEN");
+	else
+	    selfmail_quote(sm->cmds[i].arg, out);
+    }
+    if (sm->ncmds == 0)
+	sb_puts(out, "none");
+    if (sm->unknown)
+	sb_puts(out, " (and a line that is no command)");
+}
+
+/*
  * The day's answers: address -> how many, and whether one said "could not
  * understand". Only registered addresses are answered, so the table stays
  * as small as the users; it starts empty each day (UTC).

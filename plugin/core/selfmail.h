@@ -47,6 +47,7 @@ void    selfmail_parse(const char *msg, size_t len, const char *envelope_sender,
 		               const char *own_address, SELF_MAIL *out);
 void    selfmail_free(SELF_MAIL *sm);
 int     selfmail_is_token(const char *arg);
+void    selfmail_describe(const SELF_MAIL *sm, STRBUF *out);
 
 #define SELF_QUOTE_MAX	40		/* characters of a request an answer repeats */
 void    selfmail_quote(const char *text, STRBUF *out);

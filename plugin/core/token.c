@@ -1,9 +1,10 @@
 /*
- * token.c - signed self-service tokens (see token.h).
+ * token.c - signed self-service tokens and bounce ids (see token.h).
  *
  * Layout: v1.ACTION.USER.NOTIF.ISSUED.MAC, where USER and NOTIF are
  * base64url, ISSUED is decimal seconds and MAC the first 16 bytes of
- * HMAC-SHA-256 over every other field, base64url. The MAC comparison is
+ * HMAC-SHA-256 over every other field, base64url. A bounce id,
+ * b1.ID.MAC, is signed with the same key and HMAC. MAC comparisons are
  * constant-time.
  */
 #include "config.h"
@@ -17,9 +18,11 @@
 #include <unistd.h>
 
 #include "mem.h"
+#include "strutil.h"
 #include "token.h"
 
 #define TOKEN_MAC_LEN	16
+#define TOKEN_BOUNCE_MAC	10		/* bytes; 20 hex digits */
 
 /*
  * token_key_load - the key file: at least TOKEN_KEY_MIN bytes, used as
@@ -157,4 +160,61 @@ int     token_check(const TOKEN_KEY *key, const char *token, int *action, STRBUF
     *action = f[1][0];
     *issued = (time_t) strtoll(f[4], NULL, 10);
     return (0);
+}
+
+/* bounce_mac - the MAC of "b1.ID." followed by the lower-cased recipient */
+static void bounce_mac(const TOKEN_KEY *key, uint64_t id, const char *rcpt,
+		               unsigned char mac[crypto_auth_hmacsha256_BYTES])
+{
+    STRBUF  sb = STRBUF_INIT;
+    size_t  at;
+
+    sb_printf(&sb, "b1.%llu.", (unsigned long long) id);
+    at = sb.len;
+    sb_puts(&sb, rcpt);
+    str_lower(sb.s + at);
+    token_mac(key, sb.s, sb.len, mac);
+    sb_free(&sb);
+}
+
+/* token_bounce_make - the bounce id of outbox entry id, sent to rcpt */
+void    token_bounce_make(const TOKEN_KEY *key, uint64_t id, const char *rcpt, STRBUF *out)
+{
+    unsigned char mac[crypto_auth_hmacsha256_BYTES];
+    char    hex[2 * TOKEN_BOUNCE_MAC + 1];
+
+    bounce_mac(key, id, rcpt, mac);
+    sodium_bin2hex(hex, sizeof(hex), mac, TOKEN_BOUNCE_MAC);
+    sb_printf(out, "b1.%llu.%s", (unsigned long long) id, hex);
+}
+
+/* token_bounce_id - the id a bounce id names (not yet checked), or -1 */
+int     token_bounce_id(const char *token, uint64_t *id)
+{
+    size_t  n;
+
+    if (str_ncasecmp(token, "b1.", 3) != 0 || strlen(token) > TOKEN_BOUNCE_MAX)
+	return (-1);
+    token += 3;
+    if ((n = strspn(token, "0123456789")) == 0 || n > 19 || token[n] != '.'
+	|| strlen(token + n + 1) != 2 * TOKEN_BOUNCE_MAC
+	|| strspn(token + n + 1, "0123456789abcdefABCDEF") != 2 * TOKEN_BOUNCE_MAC)
+	return (-1);
+    *id = strtoull(token, NULL, 10);
+    return (*id ? 0 : -1);
+}
+
+/* token_bounce_check - 0 when the id was signed for rcpt, else -1 */
+int     token_bounce_check(const TOKEN_KEY *key, const char *token, const char *rcpt)
+{
+    unsigned char mac[crypto_auth_hmacsha256_BYTES], given[TOKEN_BOUNCE_MAC];
+    uint64_t id;
+    size_t  n;
+
+    if (token_bounce_id(token, &id) < 0
+	|| sodium_hex2bin(given, sizeof(given), strrchr(token, '.') + 1, 2 * TOKEN_BOUNCE_MAC,
+			  NULL, &n, NULL) != 0 || n != TOKEN_BOUNCE_MAC)
+	return (-1);
+    bounce_mac(key, id, rcpt, mac);
+    return (sodium_memcmp(given, mac, TOKEN_BOUNCE_MAC) == 0 ? 0 : -1);
 }

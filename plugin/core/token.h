@@ -11,6 +11,7 @@
 #define CRIER_TOKEN_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "strbuf.h"
@@ -31,5 +32,17 @@ void    token_make(const TOKEN_KEY *key, int action, const char *user, const cha
 		           time_t issued, STRBUF *out);
 int     token_check(const TOKEN_KEY *key, const char *token, int *action, STRBUF *user,
 		            STRBUF *notif, time_t *issued, STRBUF *why);
+
+/*
+ * Bounce ids: the address extension of a notification's envelope sender,
+ * "b1.ID.MAC" (ID the outbox number, MAC 10 bytes of HMAC-SHA-256 over
+ * the ID and the lower-cased recipient, in hex: one case, as some mail
+ * systems fold local parts). Checking needs the recipient, which crierd
+ * keeps for each notification it sent.
+ */
+#define TOKEN_BOUNCE_MAX	48	/* bytes of a bounce id, at most */
+void    token_bounce_make(const TOKEN_KEY *key, uint64_t id, const char *rcpt, STRBUF *out);
+int     token_bounce_id(const char *token, uint64_t *id);
+int     token_bounce_check(const TOKEN_KEY *key, const char *token, const char *rcpt);
 
 #endif

@@ -11,8 +11,11 @@
 #include "config.h"
 
 #include <getopt.h>
+#include <pwd.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "change.h"
 #include "compile.h"
@@ -89,6 +92,20 @@ static const char *user_file(CTL *ctl, const char *address, STRBUF *file)
     return (file->len ? file->s : NULL);
 }
 
+/*
+ * operator - who runs crierctl, as an address for the git commit of the
+ * change: the login (the one sudo was called from), at this host
+ */
+static void operator(STRBUF *who)
+{
+    const char *login = getenv("SUDO_USER");
+    struct passwd *pw = login ? NULL : getpwuid(getuid());
+    char    host[256] = "localhost";
+
+    (void) gethostname(host, sizeof(host) - 1);
+    sb_printf(who, "%s@%s", login ? login : pw ? pw->pw_name : "crierctl", host);
+}
+
 /* compile_user - the changed user into the set in service; all of rules.d if need be */
 static int compile_user(CTL *ctl, const char *address, const char *file)
 {
@@ -115,6 +132,19 @@ static int compile_user(CTL *ctl, const char *address, const char *file)
     return (rc);
 }
 
+/* show_done - what the change wrote, where it was committed, what went amiss */
+static void show_done(const CHANGE_DONE *done, int verb)
+{
+    printf("%s: %s %s", done->file, verb == CHANGE_DELETE ? "deleted" : "saved", done->id);
+    if (done->was)
+	printf(" (renamed from %s: a name made from the settings follows them)", done->was);
+    putchar('\n');
+    if (done->commit)
+	printf("git: committed %s\n", done->commit);
+    if (done->warning)
+	fprintf(stderr, "crierctl: warning: %s\n", done->warning);
+}
+
 /* change_verb - parse, change, compile, show */
 static int change_verb(CTL *ctl, int verb, int argc, char **argv)
 {
@@ -123,6 +153,7 @@ static int change_verb(CTL *ctl, int verb, int argc, char **argv)
     CHANGE_DONE done;
     STRBUF  why = STRBUF_INIT;
     STRBUF  hint = STRBUF_INIT;
+    STRBUF  who = STRBUF_INIT;
     int     rc, reload = 1;
 
     memset(&c, 0, sizeof(c));
@@ -134,13 +165,16 @@ static int change_verb(CTL *ctl, int verb, int argc, char **argv)
 	return (rc);
     }
     c.user_file = user_file(ctl, c.user, &hint);
+    operator(&who);
+    c.author = who.s;
+    c.channel = "crierctl";
     if (change_apply(ctl->conf.rules_dir, &c, &done, &why) < 0) {
 	rc = ctl_refuse(ctl, "%s", why.s);
     } else if (done.unchanged) {
 	printf("%s: '%s' is already %s; nothing changed\n", c.user, done.id,
 	       verb == CHANGE_MUTE ? "muted" : "active");
     } else {
-	printf("%s: %s %s\n", done.file, verb == CHANGE_DELETE ? "deleted" : "saved", done.id);
+	show_done(&done, verb);
 	if (!reload)
 	    printf("not compiled (--no-reload): the change takes effect at the next compile\n");
 	else if ((rc = compile_user(ctl, c.user, done.file)) == CTL_OK) {
@@ -152,6 +186,7 @@ static int change_verb(CTL *ctl, int verb, int argc, char **argv)
     change_free(&c);
     sb_free(&why);
     sb_free(&hint);
+    sb_free(&who);
     return (rc);
 }
 

@@ -1,10 +1,14 @@
 /*
  * cmd_dead.c - crierctl dead: the notifications Postfix refused for good,
- * or deferred for longer than outbox_max_age, and what to do with them.
+ * or deferred for longer than outbox_max_age, or that bounced, and the
+ * addresses crier stopped mailing after bounce_limit bounces.
  *
- *   crierctl dead [--json]          list them, with Postfix's last reply
- *   crierctl dead resend ID|--all   back into the outbox, as if new
- *   crierctl dead drop ID|--all     forget them
+ *   crierctl dead [--json]              list them, with Postfix's last reply
+ *                                       or the DSN, then the addresses
+ *   crierctl dead resend ID|--all       back into the outbox, as if new (not
+ *                                       a bounced one: only its headers stay)
+ *   crierctl dead drop ID|--all         forget them
+ *   crierctl dead unsuppress ADDRESS|--all   mail an address again
  *
  * The changes write state.lmdb next to a running crierd (LMDB serialises
  * the writers); crierd sends a resent notification at its next outbox
@@ -20,36 +24,11 @@
 
 #include "clock.h"
 #include "crierctl.h"
+#include "mail.h"
 #include "statedb.h"
 
-#define DEAD_USAGE	"usage: dead [--json] | dead resend ID|--all | dead drop ID|--all"
-
-/* header_value - an unfolded header of a CRLF message, or "" */
-static void header_value(const char *msg, size_t len, const char *name, STRBUF *out)
-{
-    const char *p = msg, *end = msg + len, *eol;
-    size_t  n = strlen(name);
-
-    sb_reset(out);
-    for (; p < end && *p != '\r' && *p != '\n'; p = eol) {
-	for (eol = p; eol < end && *eol != '\n'; eol++)
-	     /* void */ ;
-	eol += eol < end;
-	if ((size_t) (eol - p) <= n || strncasecmp(p, name, n) != 0 || p[n] != ':')
-	    continue;
-	for (p += n + 1;;) {			/* this line, then continuations */
-	    for (; p < eol && (*p == ' ' || *p == '\t') && out->len == 0; p++)
-		 /* void */ ;
-	    for (; p < eol && *p != '\r' && *p != '\n'; p++)
-		sb_putc(out, *p);
-	    if (eol >= end || (*eol != ' ' && *eol != '\t'))
-		return;
-	    for (p = eol; eol < end && *eol != '\n'; eol++)
-		 /* void */ ;
-	    eol += eol < end;
-	}
-    }
-}
+#define DEAD_USAGE	"usage: dead [--json] | dead resend ID|--all | dead drop ID|--all | " \
+	"dead unsuppress ADDRESS|--all"
 
 static void when(uint64_t t, STRBUF *out)
 {
@@ -65,10 +44,10 @@ static void show(const SDB_OUT *o, json_t *list)
 {
     STRBUF  notif = STRBUF_INIT, event = STRBUF_INIT, died = STRBUF_INIT, queued = STRBUF_INIT;
 
-    header_value(o->msg, o->msglen, "X-Crier-Notification", &notif);
-    header_value(o->msg, o->msglen, "X-Crier-Event", &event);
+    mail_header_value(o->msg, o->msglen, "X-Crier-Notification", &notif);
+    mail_header_value(o->msg, o->msglen, "X-Crier-Event", &event);
     if (event.len == 0)
-	header_value(o->msg, o->msglen, "X-Crier-Digest", &event);
+	mail_header_value(o->msg, o->msglen, "X-Crier-Digest", &event);
     when(o->died, &died);
     when(o->queued, &queued);
     if (list) {
@@ -91,21 +70,57 @@ static void show(const SDB_OUT *o, json_t *list)
     sb_free(&notif), sb_free(&event), sb_free(&died), sb_free(&queued);
 }
 
-/* dead_list - every dead entry, oldest first */
+/* The addresses that bounced, as they are shown. */
+typedef struct addrs {
+    const CONF *conf;
+    json_t *list;			/* JSON, or NULL for text */
+    size_t  n;
+} ADDRS;
+
+/* show_addr - one address that bounced, as a line (a title first) or a JSON object */
+static int show_addr(const SDB_ADDR *a, void *ctx)
+{
+    ADDRS  *as = ctx;
+    json_t *list = as->list;
+    STRBUF  last = STRBUF_INIT;
+
+    if (list == NULL && as->n++ == 0)
+	printf("\nAddresses that bounced (bounce_limit = %ld, bounce_window = %ld days; "
+	       "crier no longer mails those suppressed):\n%-32s %-7s %-10s %-20s %s\n",
+	       as->conf->bounce_limit, as->conf->bounce_window, "ADDRESS", "BOUNCES", "STATE",
+	       "LAST BOUNCE (UTC)", "LAST DSN");
+    when(a->last, &last);
+    if (list) {
+	json_t *j = json_object();
+
+	json_object_set_new(j, "address", json_string(a->address));
+	json_object_set_new(j, "bounces", json_integer((json_int_t) a->count));
+	json_object_set_new(j, "suppressed", json_boolean(a->suppressed));
+	json_object_set_new(j, "last_bounce", json_string(last.s));
+	json_object_set_new(j, "last_dsn", json_string(a->reply));
+	json_array_append_new(list, j);
+    } else
+	printf("%-32s %-7u %-10s %-20s %s\n", a->address, a->count,
+	       a->suppressed ? "suppressed" : "mailed", last.s, a->reply);
+    sb_free(&last);
+    return (0);
+}
+
+/* dead_list - every dead entry, oldest first, then the addresses that bounced */
 static int dead_list(CTL *ctl, int json)
 {
     STRBUF  why = STRBUF_INIT;
     STATEDB *sdb;
     MDB_txn *txn;
     SDB_OUT o;
-    json_t *list = json ? json_array() : NULL;
+    json_t *list = json ? json_array() : NULL, *addrs = json ? json_array() : NULL;
     uint64_t from = 0;
     int     rc;
 
     if (statedb_open_ro(ctl->conf.state_dir, &sdb, &why) < 0 || statedb_read(sdb, &txn, &why) < 0) {
 	rc = ctl_refuse(ctl, "no dead notifications to show: %s", sb_str(&why));
 	statedb_close(sdb);
-	json_decref(list);
+	json_decref(list), json_decref(addrs);
 	sb_free(&why);
 	return (rc);
     }
@@ -116,6 +131,11 @@ static int dead_list(CTL *ctl, int json)
 	from = o.seq + 1;
 	show(&o, list);
     }
+    if (rc >= 0) {
+	ADDRS   as = {&ctl->conf, addrs, 0};
+
+	rc = statedb_bounces_each(sdb, txn, show_addr, &as, &why);
+    }
     statedb_end(sdb, txn);
     statedb_close(sdb);
     rc = rc < 0 ? ctl_refuse(ctl, "%s", sb_str(&why)) : CTL_OK;
@@ -123,39 +143,74 @@ static int dead_list(CTL *ctl, int json)
 	json_t *doc = json_object();
 
 	json_object_set_new(doc, "dead", list);
+	json_object_set_new(doc, "addresses", addrs);
 	ctl_print_json(doc);
     } else
-	json_decref(list);
+	json_decref(list), json_decref(addrs);
     sb_free(&why);
     return (rc);
 }
 
-/* dead_change - resend or drop one entry (seq) or all (0) */
-static int dead_change(CTL *ctl, int resend, uint64_t seq)
+/* DEAD_* - what a change does */
+#define DEAD_RESEND	0
+#define DEAD_DROP	1
+#define DEAD_UNSUPPRESS	2
+
+/* dead_open - the store crierd keeps, for writing; never a new one */
+static int dead_open(CTL *ctl, STATEDB **sdb, STRBUF *why)
 {
-    STRBUF  why = STRBUF_INIT, path = STRBUF_INIT;
-    STATEDB *sdb = NULL;
+    STRBUF  path = STRBUF_INIT;
     struct stat sb;
+    int     rc;
+
+    *sdb = NULL;
+    sb_printf(&path, "%s/%s", ctl->conf.state_dir, STATEDB_FILE);
+    if ((rc = stat(path.s, &sb)) < 0)	/* never create a store crierd would not own */
+	sb_printf(why, "%s: no such store", path.s);
+    else
+	rc = statedb_open(ctl->conf.state_dir, sdb, why);
+    sb_free(&path);
+    return (rc);
+}
+
+/* dead_said - what a change did */
+static void dead_said(int what, size_t n)
+{
+    if (what == DEAD_UNSUPPRESS)
+	printf("%zu address%s cleared: crier mails %s again, and counts bounces anew\n", n,
+	       n == 1 ? "" : "es", n == 1 ? "it" : "them");
+    else
+	printf("%zu dead notification%s %s\n", n, n == 1 ? "" : "s", what == DEAD_RESEND
+	       ? "back in the outbox: crierd sends them at its next pass" : "dropped");
+}
+
+/* dead_change - resend or drop one entry (seq) or all (0); unsuppress one address or all */
+static int dead_change(CTL *ctl, int what, uint64_t seq, const char *address)
+{
+    STRBUF  why = STRBUF_INIT;
+    STATEDB *sdb;
     size_t  n = 0;
     int     rc;
 
-    sb_printf(&path, "%s/%s", ctl->conf.state_dir, STATEDB_FILE);
-    if (stat(path.s, &sb) < 0)		/* never create a store crierd would not own */
-	sb_printf(&why, "%s: no such store", path.s), rc = -1;
-    else if ((rc = statedb_open(ctl->conf.state_dir, &sdb, &why)) == 0)
-	rc = resend ? statedb_dead_resend(sdb, seq, (uint64_t) clock_now(), &n, &why)
-	    : statedb_dead_drop(sdb, seq, &n, &why);
+    if ((rc = dead_open(ctl, &sdb, &why)) == 0)
+	rc = what == DEAD_RESEND ? statedb_dead_resend(sdb, seq, (uint64_t) clock_now(), &n, &why)
+	    : what == DEAD_DROP ? statedb_dead_drop(sdb, seq, &n, &why)
+	    : statedb_unsuppress(sdb, address, &n, &why);
     statedb_close(sdb);
     if (rc < 0)
 	rc = ctl_refuse(ctl, "%s", sb_str(&why));
+    else if (rc == SDB_NONE && what == DEAD_UNSUPPRESS)
+	rc = ctl_refuse(ctl, "%s has not bounced (crierctl dead lists those that did)", address);
     else if (rc == SDB_NONE)
 	rc = ctl_refuse(ctl, "no dead notification %llu", (unsigned long long) seq);
+    else if (rc == SDB_BOUNCED)
+	rc = ctl_refuse(ctl, "dead notification %llu bounced: crier kept only its headers, so "
+			"it cannot be resent (drop it)", (unsigned long long) seq);
     else {
-	printf("%zu dead notification%s %s\n", n, n == 1 ? "" : "s",
-	       resend ? "back in the outbox: crierd sends them at its next pass" : "dropped");
+	dead_said(what, n);
 	rc = CTL_OK;
     }
-    sb_free(&why), sb_free(&path);
+    sb_free(&why);
     return (rc);
 }
 
@@ -163,7 +218,8 @@ int     cmd_dead(CTL *ctl, int argc, char **argv)
 {
     static const struct option longopts[] = {
 	{"json", no_argument, NULL, 'j'}, {"all", no_argument, NULL, 'a'}, {NULL, 0, NULL, 0}};
-    int     c, json = 0, all = 0, resend;
+    static const char *const verbs[] = {"resend", "drop", "unsuppress", 0};
+    int     c, json = 0, all = 0, what;
     unsigned long long seq = 0;
     char   *end;
 
@@ -177,13 +233,16 @@ int     cmd_dead(CTL *ctl, int argc, char **argv)
     }
     if (optind == argc && !all)
 	return (dead_list(ctl, json));
-    if (json || optind == argc || (strcmp(argv[optind], "resend") != 0
-				   && strcmp(argv[optind], "drop") != 0))
+    for (what = 0; optind < argc && verbs[what] && strcmp(argv[optind], verbs[what]); what++)
+	 /* void */ ;
+    if (json || optind == argc || verbs[what] == NULL)
 	return (ctl_usage(ctl, DEAD_USAGE));
-    resend = strcmp(argv[optind++], "resend") == 0;
+    optind++;
     if (all == (optind < argc) || argc - optind > 1)
 	return (ctl_usage(ctl, DEAD_USAGE));
+    if (what == DEAD_UNSUPPRESS)
+	return (dead_change(ctl, what, 0, all ? NULL : argv[optind]));
     if (!all && ((seq = strtoull(argv[optind], &end, 10)) == 0 || *end))
 	return (ctl_usage(ctl, "'%s' is not a dead notification's ID", argv[optind]));
-    return (dead_change(ctl, resend, (uint64_t) seq));
+    return (dead_change(ctl, what, (uint64_t) seq, NULL));
 }

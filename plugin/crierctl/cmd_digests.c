@@ -1,6 +1,8 @@
 /*
  * cmd_digests.c - crierctl digests: what is pending in each recipient's
  * digests, and when each goes out, in the recipient's zone and in UTC.
+ * The table is printed once every row is known, so that each column is as
+ * wide as its widest cell and the headers stand over their columns.
  */
 #include "config.h"
 
@@ -23,8 +25,32 @@ typedef struct pending {
     MDB_txn *rtxn;
     const char *user;
     json_t *list;			/* --json */
+    STRV    cells;			/* or the table, DIGESTS_COLS a row */
     size_t  shown;
 } PENDING;
+
+#define DIGESTS_COLS	5
+
+static const char *const digests_head[DIGESTS_COLS] = {"RECIPIENT", "FREQUENCY", "ITEMS",
+"NEXT SEND (RECIPIENT'S ZONE)", "NEXT SEND (UTC)"};
+
+/* print_table - the cells in columns; ITEMS (column 2) is right-aligned */
+static void print_table(const STRV *cells)
+{
+    size_t  w[DIGESTS_COLS] = {0}, i;
+
+    for (i = 0; i < cells->len; i++)
+	if (strlen(cells->v[i]) > w[i % DIGESTS_COLS])
+	    w[i % DIGESTS_COLS] = strlen(cells->v[i]);
+    for (i = 0; i < cells->len; i++) {
+	size_t  col = i % DIGESTS_COLS;
+
+	if (col == DIGESTS_COLS - 1)
+	    printf("%s\n", cells->v[i]);
+	else
+	    printf(col == 2 ? "%*s  " : "%-*s  ", (int) w[col], cells->v[i]);
+    }
+}
 
 static int count_item(const SDB_ITEM *it, void *ctx)
 {
@@ -37,7 +63,7 @@ static int count_item(const SDB_ITEM *it, void *ctx)
 static int show_group(const SDB_GROUP *g, void *ctx)
 {
     PENDING *p = ctx;
-    STRBUF  why = STRBUF_INIT, local = STRBUF_INIT, utc = STRBUF_INIT;
+    STRBUF  why = STRBUF_INIT, local = STRBUF_INIT, utc = STRBUF_INIT, items = STRBUF_INIT;
     const char *tz;
     size_t  n = 0;
 
@@ -58,11 +84,17 @@ static int show_group(const SDB_GROUP *g, void *ctx)
 	json_object_set_new(o, "next_send", json_string(local.s));
 	json_object_set_new(o, "next_send_utc", json_string(utc.s));
 	json_array_append_new(p->list, o);
-    } else
-	printf("%-32s %-10s %5zu  %s (%s)  %s\n", g->recipient, g->frequency, n, local.s, tz,
-	       utc.s);
+    } else {
+	strv_add(&p->cells, g->recipient);
+	strv_add(&p->cells, g->frequency);
+	sb_printf(&items, "%zu", n);
+	strv_add(&p->cells, items.s);
+	sb_printf(&local, " (%s)", tz);
+	strv_add(&p->cells, local.s);
+	strv_add(&p->cells, utc.s);
+    }
     p->shown++;
-    sb_free(&why), sb_free(&local), sb_free(&utc);
+    sb_free(&why), sb_free(&local), sb_free(&utc), sb_free(&items);
     return (0);
 }
 
@@ -104,11 +136,13 @@ int     cmd_digests(CTL *ctl, int argc, char **argv)
 	|| rulesdb_read(p.rdb, &p.rtxn, &why) < 0)
 	p.rtxn = NULL;			/* no rules: the default zone is shown */
     p.list = json ? json_array() : NULL;
-    if (!json)
-	printf("%-32s %-10s %5s  %s  %s\n", "RECIPIENT", "FREQUENCY", "ITEMS",
-	       "NEXT SEND (RECIPIENT'S ZONE)", "NEXT SEND (UTC)");
+    for (rc = 0; !json && rc < DIGESTS_COLS; rc++)
+	strv_add(&p.cells, digests_head[rc]);
     rc = statedb_groups_each(p.sdb, p.stxn, 1, show_group, &p, &why) < 0
 	? ctl_refuse(ctl, "%s", sb_str(&why)) : CTL_OK;
+    if (!json && rc == CTL_OK)
+	print_table(&p.cells);
+    strv_free(&p.cells);
     if (json && rc == CTL_OK) {
 	json_t *doc = json_object();
 

@@ -26,7 +26,7 @@ static json_t *hits_json(const MATCH_HIT *h, size_t n, int with_reason)
 
 	json_object_set_new(o, "recipient", json_string(h[i].recipient));
 	json_object_set_new(o, "notification", json_string(h[i].notification));
-	json_object_set_new(o, "kind", json_string(h[i].kind == 'd' ? "default" : "custom"));
+	json_object_set_new(o, "kind", json_string(match_kind_name(h[i].kind)));
 	json_object_set_new(o, "frequency", json_string(h[i].frequency));
 	if (with_reason)
 	    json_object_set_new(o, "reason", json_string(h[i].reason));
@@ -69,7 +69,7 @@ static void explain_text(const EVENT *ev, const MATCH *m)
 	printf("  %s  %s  ", m->hits[i].recipient, m->hits[i].frequency);
 	for (j = i; j < end; j++)
 	    printf("%s%s (%s)", j > i ? ", " : "", m->hits[j].notification,
-		   m->hits[j].kind == 'd' ? "default" : "custom");
+		   match_kind_name(m->hits[j].kind));
 	putchar('\n');
     }
     printf("\nnot delivered: %zu\n", m->nexcluded);

@@ -33,8 +33,9 @@ static const struct verb {
     "find notifications by any field"},
     {"explain", cmd_explain, "FILE|- [--json]", "who would get this event mail, and why not"},
     {"digests", cmd_digests, "[USER] [--json]", "pending digests and when each goes out"},
-    {"dead", cmd_dead, "[--json] | dead resend ID|--all | dead drop ID|--all",
-    "notifications Postfix refused (or deferred past outbox_max_age)"},
+    {"dead", cmd_dead, "[--json] | dead resend ID|--all | dead drop ID|--all\n"
+	"\t\t| dead unsuppress ADDRESS|--all",
+    "notifications Postfix refused, deferred too long or that bounced; bounced addresses"},
     {"create", cmd_create, "USER --event E --where K=V[,V...]... --frequency F [--name N]",
     "add a custom notification"},
     {"edit", cmd_edit, "USER NAME [--event E] [--where K=V[,V...]]... [--unwhere K]...\n"
@@ -57,10 +58,11 @@ static void usage(FILE *fp)
 	    "  -s DIR   state directory (overrides state_dir)\n\nverbs:\n",
 	    CONF_DEFAULT_FILE);
     for (v = verbs; v->name; v++)
-	fprintf(fp, "  %s %s\n\t\t%s\n", v->name, v->args, v->help);
-    fprintf(fp, "\nThe verbs that change rules.d (create ... delete) rewrite the user's file,\n"
+	fprintf(fp, "  %s%s%s\n\t\t%s\n", v->name, *v->args ? " " : "", v->args, v->help);
+    fprintf(fp, "\nThe verbs that change rules.d (create ... delete) change the user's file\n"
+	    "(its comments kept; committed too where git config crier.commit is true),\n"
 	    "then compile that user into the set crierd serves (in service from its next\n"
-	    "message); --no-reload writes the file only.\n"
+	    "message); with --no-reload nothing is compiled.\n"
 	    "\nExit status: 0 done, 1 refused or invalid input, 2 usage error.\n"
 	    "See crierctl(8) and crier-rules(5).\n");
 }

@@ -4,8 +4,9 @@
  * crierd runs as two processes: a supervisor that owns the pid file and
  * the signals an administrator sends (SIGHUP reloads, SIGTERM stops), and
  * a worker that serves the milter and sends the outbox. libmilter takes
- * SIGHUP to mean "stop", so the worker never sees it: the supervisor
- * rebuilds and validates, then tells the worker with SIGUSR1.
+ * SIGHUP to mean "stop", so the worker hands any SIGHUP on to the
+ * supervisor, which rebuilds and validates, then tells the worker over a
+ * pipe.
  */
 #ifndef CRIER_CRIERD_H
 #define CRIER_CRIERD_H
@@ -32,7 +33,6 @@ typedef struct crierd {
     pthread_rwlock_t lock;		/* guards live */
     LIVE   *live;
     const char *conf_file;
-    char  **argv;			/* for a restart from scratch */
     STATEDB *sdb;			/* the worker's, opened after the fork */
     RULESDB *rdb;
 } CRIERD;
@@ -77,6 +77,22 @@ int     outbox_start(unsigned lanes);
 void    outbox_stop(void);
 void    outbox_wake(void);
 
+/* bounce.c: signed envelope senders out, bounces in */
+typedef struct bounce_from {
+    char   *local;			/* sender_address's local part */
+    char   *domain;
+    char    delim;			/* the first of recipient_delimiter */
+    TOKEN_KEY key;
+} BOUNCE_FROM;
+void    bounce_from_set(BOUNCE_FROM *bf, const LIVE *lv);
+void    bounce_from_free(BOUNCE_FROM *bf);
+void    bounce_sender(const BOUNCE_FROM *bf, uint64_t seq, const char *rcpt, STRBUF *out);
+void    bounce_keep(const SDB_OUT *o, const char *reply, uint64_t now, STRBUF *buf,
+		            SDB_OUT *rec);
+int     bounce_rcpt(const CONF *cf, const char *rcpt, STRBUF *ext);
+int     bounce_take(const char *qid, const STRV *rcpts, const STRV *ids, const char *msg,
+		            size_t len, STRBUF *reply);
+
 /* digests.c */
 int     digests_start(CRIERD *cd);
 void    digests_stop(void);
@@ -84,6 +100,9 @@ void    digests_stop(void);
 /* crierd.c */
 void    crash_point(const char *name);
 void    socket_give(const char *spec, gid_t group);
+const char *socket_path(const char *spec);
+char   *dir_of(const char *path);
+void    proc_status(STRBUF *sb, int status);
 
 /* reinject.c */
 #define REINJECT_OK	0
@@ -92,7 +111,8 @@ void    socket_give(const char *spec, gid_t group);
 #define REINJECT_DOWN	3		/* Postfix cannot be reached */
 typedef struct reinject REINJECT;
 REINJECT *reinject_open(const char *method, const char *sender, STRBUF *why);
-int     reinject_send(REINJECT *ri, const char *rcpt, const char *msg, size_t len, STRBUF *why);
+int     reinject_send(REINJECT *ri, const char *sender, const char *rcpt, const char *msg,
+		              size_t len, STRBUF *reply);
 void    reinject_close(REINJECT *ri);
 
 #endif

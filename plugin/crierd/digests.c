@@ -40,6 +40,7 @@
 #define DIGEST_BATCH	256		/* digests taken per look */
 
 static SERVICE digests_svc;
+static const char digest_sending[] = "due: sending";	/* in the debug log */
 
 /* The runner's own state: the daemon, and the rules generation it planned for. */
 typedef struct runner {
@@ -337,6 +338,27 @@ static int reschedule(const DUE *d, time_t due, STRBUF *why)
 }
 
 /*
+ * log_digest - debug: what became of a digest that was due, and each item
+ * it sends
+ */
+static void log_digest(const DUE *d, const BUILD *b, time_t due, const char *what)
+{
+    STRBUF  when = STRBUF_INIT;
+    size_t  i;
+
+    if (!log_enabled(LOG_LVL_DEBUG))
+	return;
+    clock_format(due, 0, &when);
+    msg_debug("digest: to=<%s> frequency=%s items=%zu more=%zu removed=%zu due=%s: %s",
+	      d->recipient, d->frequency, b->nitems, b->more, b->nlost, when.s, what);
+    for (i = 0; what == digest_sending && i < b->nitems; i++)
+	msg_debug("digest: to=<%s> frequency=%s event=%s type=%s notification=%s: in the digest",
+		  d->recipient, d->frequency, b->items[i].ev->id, b->items[i].ev->type,
+		  b->items[i].notif);
+    sb_free(&when);
+}
+
+/*
  * digest_one - one digest that was due: prepared to leave (returns 1:
  * rendered, or, for a recipient gone from rules.d, dropped), or
  * rescheduled (0), or -1 after logging why not.
@@ -346,6 +368,7 @@ static int digest_one(const LIVE *lv, const DUE *d, time_t now, PREPARED *p)
     STRBUF  why = STRBUF_INIT;
     BUILD   b;
     time_t  due = now;
+    const char *what = NULL;
     int     rc = -1;
 
     memset(&b, 0, sizeof(b));
@@ -362,15 +385,17 @@ static int digest_one(const LIVE *lv, const DUE *d, time_t now, PREPARED *p)
 	rc = DIGEST_OK;
     }
     if (b.nitems == 0 && b.more == 0 && b.nlost > 0 && rc >= 0)
-	prepared_init(p, d, &b), rc = 1;	/* nothing to send: only removals */
+	prepared_init(p, d, &b), rc = 1, what = "nothing to send, damaged items removed";
     else if (b.nitems == 0 && b.more == 0 && rc >= 0)
-	rc = reschedule(d, 0, &why);
+	rc = reschedule(d, 0, &why), what = "no items: off the schedule";
     else if (rc == DIGEST_NO_USER)
-	prepared_init(p, d, &b), rc = 1;
+	prepared_init(p, d, &b), rc = 1, what = "the recipient is gone from rules.d: skipped";
     else if (rc == DIGEST_OK && due > now)
-	rc = reschedule(d, due, &why);
+	rc = reschedule(d, due, &why), what = "not due yet: rescheduled";
     else if (rc == DIGEST_OK)
-	rc = prepare_digest(lv, &b, d, due, p) == 0 ? 1 : -1;
+	rc = prepare_digest(lv, &b, d, due, p) == 0 ? 1 : -1, what = digest_sending;
+    if (rc >= 0 && what)
+	log_digest(d, &b, due, what);
     if (rc < 0) {
 	msg_error("digest: to=<%s> frequency=%s: %s", d->recipient, d->frequency, why.s);
 	prepared_free(p);
@@ -440,6 +465,27 @@ static void reschedule_all(void)
     free(tz);
 }
 
+/* log_due - debug: how many digests are due now, and when the next one is */
+static void log_due(const DUE_LIST *dl)
+{
+    STRBUF  now = STRBUF_INIT, next = STRBUF_INIT;
+
+    if (dl->len == 0 || !log_enabled(LOG_LVL_DEBUG))
+	return;
+    clock_format(dl->now, 0, &now);
+    if (dl->len == DIGEST_BATCH)
+	sb_puts(&next, "a full batch: more are due");
+    else if (dl->next) {
+	sb_puts(&next, "the next is due ");
+	clock_format(dl->next, 0, &next);
+    } else
+	sb_puts(&next, "no other digest pending");
+    msg_debug("digest: %zu digest%s due at %s; %s", dl->len, dl->len == 1 ? "" : "s", now.s,
+	      next.s);
+    sb_free(&now);
+    sb_free(&next);
+}
+
 /* run_due - every digest due by now; 1 when there may be more right away */
 static int run_due(void)
 {
@@ -458,6 +504,7 @@ static int run_due(void)
 	    msg_error("digest: %s", why.s);
 	statedb_end(crierd.sdb, txn);
     }
+    log_due(&dl);
     for (i = 0; i < dl.len; i++) {		/* the lock per digest: reloads wait little */
 	lv = live_hold();
 	if (digest_one(lv, &dl.v[i], dl.now, &p[n]) > 0)

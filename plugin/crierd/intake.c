@@ -168,6 +168,69 @@ static int is_immediate(MDB_txn *txn, const char *freq)
     return (*rrule == 0);
 }
 
+/*
+ * log_group - debug: each notification of a delivered group, immediate
+ * (digest NULL) or collected as that digest item
+ */
+static void log_group(const char *qid, const EVENT *ev, const MATCH *m, size_t from,
+		              size_t to, const SDB_ITEM *digest)
+{
+    STRBUF  how = STRBUF_INIT;
+    size_t  i;
+
+    if (!log_enabled(LOG_LVL_DEBUG))
+	return;
+    if (digest == NULL)
+	sb_puts(&how, "immediate");
+    else {
+	sb_puts(&how, "digest due=");
+	clock_format((time_t) digest->due, 0, &how);
+    }
+    for (i = from; i < to; i++)
+	msg_debug("%s: event=%s to=<%s> notification=%s kind=%s frequency=%s delivery=%s", qid,
+		  ev->id, m->hits[i].recipient, m->hits[i].notification,
+		  match_kind_name(m->hits[i].kind), m->hits[i].frequency, how.s);
+    sb_free(&how);
+}
+
+/*
+ * log_match - debug: the match in numbers, and why each notification of
+ * the event type that does not deliver does not (the reasons of crierctl
+ * explain, from the matcher; of other partners, the first MATCH_FEW)
+ */
+static void log_match(const char *qid, const EVENT *ev, const MATCH *m)
+{
+    const MATCH_HIT *h;
+    size_t  i;
+
+    msg_debug("%s: event=%s type=%s partner=\"%s\" candidates=%zu deliveries=%zu skipped=%zu%s",
+	      qid, ev->id, ev->type, ev->partner, m->ncandidates, m->nhits, m->nexcluded,
+	      m->others_cut ? " (and more of other partners: crierctl explain lists them)"
+	      : m->nhits + m->nexcluded ? "" : ": no notification is for this event type");
+    for (i = 0; i < m->nexcluded; i++) {
+	h = &m->excluded[i];
+	msg_debug("%s: event=%s to=<%s> notification=%s kind=%s frequency=%s skipped: %s", qid,
+		  ev->id, h->recipient, h->notification, match_kind_name(h->kind), h->frequency,
+		  h->reason);
+    }
+}
+
+/*
+ * match - the event against the rules in service; at log_level debug with
+ * the reasons of the candidates and of a few others (MATCH_EXPLAIN_FEW),
+ * logged
+ */
+static int match(MDB_txn *txn, const EVENT *ev, const char *qid, MATCH **m, STRBUF *why)
+{
+    int     debug = log_enabled(LOG_LVL_DEBUG);
+    int     rc = match_event(crierd.rdb, txn, ev, debug ? MATCH_EXPLAIN | MATCH_EXPLAIN_FEW : 0,
+				 m, why);
+
+    if (rc == MATCH_OK && debug)
+	log_match(qid, ev, *m);
+    return (rc);
+}
+
 /* build - every message and digest item an event causes */
 static int build(const LIVE *lv, MDB_txn *txn, const EVENT *ev, const MATCH *m, BATCH *b,
 		         const char *qid, STRBUF *why)
@@ -184,8 +247,11 @@ static int build(const LIVE *lv, MDB_txn *txn, const EVENT *ev, const MATCH *m, 
 	else if (!is_immediate(txn, m->hits[i].frequency)) {
 	    if (digest_group(lv, txn, ev, m, i, end, b, qid, why) < 0)
 		return (-1);
+	    log_group(qid, ev, m, i, end, &b->items[b->nitems - 1]);
 	} else if (render_group(lv, txn, ev, m, i, end, b, why) < 0)
 	    return (-1);
+	else
+	    log_group(qid, ev, m, i, end, NULL);
     }
     return (0);
 }
@@ -248,7 +314,7 @@ static int store_event(const EVENT *ev, const char *qid, STRBUF *reply)
     lv = live_hold();
     if (rulesdb_read(crierd.rdb, &txn, &why) < 0)
 	sb_printf(reply, "4.3.0 crier cannot read its rules now: %s", sb_str(&why));
-    else if ((rc = match_event(crierd.rdb, txn, ev, 0, &m, &why)) == MATCH_BAD_EVENT) {
+    else if ((rc = match(txn, ev, qid, &m, &why)) == MATCH_BAD_EVENT) {
 	sb_printf(reply, "5.6.0 event refused: %s", sb_str(&why));
 	verdict = INTAKE_REFUSE;
     } else if (rc != MATCH_OK || build(lv, txn, ev, m, &b, qid, &why) < 0)

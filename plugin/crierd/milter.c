@@ -10,8 +10,11 @@
  * Mail to the events or
  * request address is collected (headers and body, up to max_event_size)
  * and handed to intake.c at end of message; its verdict becomes the SMTP
- * reply. Once consumed, crier's recipients are removed: the event mail is
- * discarded when nobody else was addressed (or copied to archive_address).
+ * reply. A bounce, mail to sender_address with an extension (the bounce
+ * id of a notification), is collected the same way, but never refused:
+ * bounce.c reads what fits in max_event_size. Once consumed, crier's
+ * recipients are removed: the mail is discarded when nobody else was
+ * addressed (or copied to archive_address, for an event).
  */
 #include "config.h"
 
@@ -41,6 +44,8 @@ typedef struct mctx {
     int     requests;			/* the request address */
     int     others;			/* anybody else */
     STRV    ours;			/* crier's recipients, as given */
+    STRV    bounces;			/* bounce addresses, without <> */
+    STRV    bounce_ids;			/* ... and their extensions */
     STRBUF  msg;			/* headers and body */
     int     too_big;
     int     local;			/* a local submission to the events address */
@@ -66,6 +71,8 @@ static void mctx_reset(MCTX *m)
     unsigned long noreply = m->noreply;
 
     strv_free(&m->ours);
+    strv_free(&m->bounces);
+    strv_free(&m->bounce_ids);
     sb_free(&m->msg);
     free(m->sender);
     memset(m, 0, sizeof(*m));
@@ -209,6 +216,7 @@ static sfsistat mlt_envrcpt(SMFICTX *ctx, char **argv)
 {
     MCTX   *m = mctx_get(ctx);
     char   *rcpt = bare(argv[0]);
+    STRBUF  ext = STRBUF_INIT;
     LIVE   *lv = live_hold();
     int     events = str_casecmp(rcpt, lv->conf.events_address) == 0;
 
@@ -218,10 +226,15 @@ static sfsistat mlt_envrcpt(SMFICTX *ctx, char **argv)
 	return (event_rcpt(ctx, m, argv[0]));
     } else if (str_casecmp(rcpt, lv->conf.request_address) == 0)
 	m->requests++, strv_add(&m->ours, argv[0]);
-    else
+    else if (bounce_rcpt(&lv->conf, rcpt, &ext)) {
+	strv_add(&m->ours, argv[0]);
+	strv_add(&m->bounces, rcpt);
+	strv_add(&m->bounce_ids, sb_str(&ext));
+    } else
 	m->others++;
     live_release();
     free(rcpt);
+    sb_free(&ext);
     return (SMFIS_CONTINUE);
 }
 
@@ -254,7 +267,7 @@ static sfsistat mlt_data(SMFICTX *ctx)
 
     if (qid)				/* smtpd knows it from DATA on */
 	snprintf(m->qid, sizeof(m->qid), "%s", qid);
-    if (m->events == 0 && m->requests == 0) {
+    if (m->events == 0 && m->requests == 0 && m->bounces.len == 0) {
 	mctx_reset(m);
 	return (SMFIS_ACCEPT);
     }
@@ -390,7 +403,7 @@ static sfsistat mlt_eom_work(SMFICTX *ctx)
     int     verdict = INTAKE_OK;
     sfsistat rc;
 
-    if (m->too_big) {
+    if (m->too_big && (m->events || m->requests)) {
 	LIVE   *lv = live_hold();
 
 	sb_printf(&text, "5.3.4 the mail is larger than crier accepts (max_event_size = %ld bytes)",
@@ -405,6 +418,11 @@ static sfsistat mlt_eom_work(SMFICTX *ctx)
 	sb_reset(&text);
 	verdict = intake_request(m->qid, m->sender ? m->sender : "", sb_str(&m->msg),
 				 m->msg.len, &text);
+    }
+    if (verdict == INTAKE_OK && m->bounces.len) {
+	sb_reset(&text);
+	verdict = bounce_take(m->qid, &m->bounces, &m->bounce_ids, sb_str(&m->msg), m->msg.len,
+			      &text);
     }
     rc = verdict == INTAKE_OK ? consumed(ctx, m) : reply(ctx, verdict, text.s);
     sb_free(&text);

@@ -3,14 +3,18 @@
  *
  * outbox_workers threads walk the outbox in sequence order, each taking the
  * recipients of its lane (so one recipient's mail keeps its order), and
- * hand each message to Postfix (reinject.c) on a connection of their own. A message leaves the store only after Postfix
+ * hand each message to Postfix (reinject.c) on a connection of their own,
+ * from an envelope sender of its own that brings its bounces back
+ * (bounce.c). A message leaves the store only after Postfix
  * accepted it, up to OUTBOX_BATCH of them per commit; a crash between
  * Postfix's 250 and that commit sends them again with the same
  * Message-IDs, which receivers can recognise. When Postfix
  * cannot be reached, everything waits, with a backoff that doubles up to
  * an hour, and goes on in order when it is back. A recipient Postfix defers
  * waits alone, for up to outbox_max_age days; what it refuses for good, or
- * defers longer, goes to the "dead" table (crierctl dead) and the log.
+ * defers longer, goes to the "dead" table (crierctl dead) and the log, as
+ * does mail for an address that bounced bounce_limit times in a row. The
+ * log says what Postfix said: "status=sent (250 2.0.0 Ok: queued as ...)".
  */
 #include "config.h"
 
@@ -62,8 +66,13 @@ static unsigned backoff(unsigned attempts)
     return (s < OUTBOX_BACKOFF_MAX ? s : OUTBOX_BACKOFF_MAX);
 }
 
-/* take - a copy of this lane's next entry at or after seq, outside any transaction */
-static int take(unsigned lane, uint64_t from, SDB_OUT *o, STRBUF *copy, STRBUF *why)
+/*
+ * take - a copy of this lane's next entry at or after seq, outside any
+ * transaction; *suppressed: the bounces that stopped crier mailing its
+ * recipient, or 0
+ */
+static int take(unsigned lane, uint64_t from, SDB_OUT *o, unsigned *suppressed, STRBUF *copy,
+		        STRBUF *why)
 {
     MDB_txn *txn;
     int     rc;
@@ -84,23 +93,33 @@ static int take(unsigned lane, uint64_t from, SDB_OUT *o, STRBUF *copy, STRBUF *
 	o->message_id = copy->s + strlen(copy->s) + 1;
 	o->msg = o->message_id + strlen(o->message_id) + 1;
 	o->reply = "";			/* (LMDB's copy ends with the transaction) */
+	(void) statedb_suppressed(crierd.sdb, txn, o->recipient, suppressed);
     }
     statedb_end(crierd.sdb, txn);
     return (rc);
 }
 
-/* SENT - messages Postfix took, to forget in one commit */
+/* SENT - messages Postfix took, to forget in one commit, and what a bounce needs */
 typedef struct sent {
-    uint64_t seq[OUTBOX_BATCH];
+    SDB_OUT rec[OUTBOX_BATCH];
+    STRBUF  buf[OUTBOX_BATCH];		/* what each rec points into */
     size_t  n;
 } SENT;
 
 static void forget(SENT *sent, STRBUF *why)
 {
-    if (statedb_outbox_done(crierd.sdb, sent->seq, sent->n, why) < 0)
+    if (statedb_outbox_done(crierd.sdb, sent->rec, sent->n, why) < 0)
 	msg_error("outbox: %zu sent messages not removed (they will go again, same "
 		  "Message-IDs): %s", sent->n, why->s);
     sent->n = 0;
+}
+
+static void sent_free(SENT *sent)
+{
+    size_t  i;
+
+    for (i = 0; i < OUTBOX_BATCH; i++)
+	sb_free(&sent->buf[i]);
 }
 
 /* max_age - outbox_max_age in seconds */
@@ -132,8 +151,11 @@ static void settle(SDB_OUT *o, int verdict, const char *reason, SENT *sent, STRB
     uint64_t now = (uint64_t) clock_now();
 
     if (verdict == REINJECT_OK) {
-	msg_info("outbox: to=<%s> message-id=<%s> status=sent", o->recipient, o->message_id);
-	sent->seq[sent->n++] = o->seq;
+	msg_info("outbox: to=<%s> message-id=<%s> id=%llu status=sent%s%s%s", o->recipient,
+		 o->message_id, (unsigned long long) o->seq, *reason ? " (" : "", reason,
+		 *reason ? ")" : "");
+	bounce_keep(o, reason, now, &sent->buf[sent->n], &sent->rec[sent->n]);
+	sent->n++;
 	if (sent->n == OUTBOX_BATCH)
 	    forget(sent, why);
     } else if (++o->attempts && verdict == REINJECT_PERM) {
@@ -149,19 +171,32 @@ static void settle(SDB_OUT *o, int verdict, const char *reason, SENT *sent, STRB
     }
 }
 
-/* pass - send what is due in this lane, in order; the seconds until the next pass */
-static unsigned pass(SERVICE *svc, REINJECT *ri, unsigned lane, unsigned *down)
+/* suppress - an entry for an address crier no longer mails: to the dead table */
+static void suppress(const SDB_OUT *o, unsigned bounces, STRBUF *why)
 {
-    STRBUF  copy = STRBUF_INIT, why = STRBUF_INIT, reason = STRBUF_INIT;
-    SENT    sent = {{0}, 0};
+    STRBUF  text = STRBUF_INIT;
+
+    sb_printf(&text, "not sent: suppressed after %u bounces (bounce_limit); to mail this "
+	      "address again: crierctl dead unsuppress %s", bounces, o->recipient);
+    bury(o, "suppressed", text.s, why);
+    sb_free(&text);
+}
+
+/* pass - send what is due in this lane, in order; the seconds until the next pass */
+static unsigned pass(SERVICE *svc, REINJECT *ri, const BOUNCE_FROM *bf, unsigned lane,
+		             unsigned *down)
+{
+    STRBUF  copy = STRBUF_INIT, why = STRBUF_INIT, reason = STRBUF_INIT, from_addr = STRBUF_INIT;
+    SENT    sent;
     STRV    held = STRV_INIT;		/* recipients with an earlier entry waiting */
     uint64_t from = 0;
-    unsigned wait = OUTBOX_IDLE;
+    unsigned wait = OUTBOX_IDLE, bounces = 0;
     time_t  now = clock_now();		/* (next_try is on crierd's clock) */
     SDB_OUT o;
     int     verdict;
 
-    while (!service_stopping(svc) && take(lane, from, &o, &copy, &why) == 0) {
+    memset(&sent, 0, sizeof(sent));
+    while (!service_stopping(svc) && take(lane, from, &o, &bounces, &copy, &why) == 0) {
 	from = o.seq + 1;
 	if (strv_find_case(&held, o.recipient) >= 0)
 	    continue;			/* behind an earlier one: keep the order */
@@ -171,8 +206,13 @@ static unsigned pass(SERVICE *svc, REINJECT *ri, unsigned lane, unsigned *down)
 	    strv_add(&held, o.recipient);
 	    continue;
 	}
+	if (bounces) {
+	    suppress(&o, bounces, &why);
+	    continue;
+	}
 	sb_reset(&reason);
-	verdict = reinject_send(ri, o.recipient, o.msg, o.msglen, &reason);
+	bounce_sender(bf, o.seq, o.recipient, &from_addr);
+	verdict = reinject_send(ri, from_addr.s, o.recipient, o.msg, o.msglen, &reason);
 	if (verdict == REINJECT_DOWN) {
 	    wait = backoff(++*down);
 	    msg_warn("outbox: Postfix cannot be reached (%s); next try in %us", reason.s, wait);
@@ -187,11 +227,13 @@ static unsigned pass(SERVICE *svc, REINJECT *ri, unsigned lane, unsigned *down)
     }
     strv_free(&held);
     forget(&sent, &why);
+    sent_free(&sent);
     if (why.len)
 	msg_error("outbox: %s", why.s);
     sb_free(&copy);
     sb_free(&why);
     sb_free(&reason);
+    sb_free(&from_addr);
     return (wait);
 }
 
@@ -202,6 +244,7 @@ static int outbox_turn(SERVICE *svc, void *ctx)
     STRBUF  why = STRBUF_INIT;
     time_t  now = time(NULL);
     REINJECT *ri;
+    BOUNCE_FROM bf;
     unsigned wait;
     LIVE   *lv;
 
@@ -209,8 +252,10 @@ static int outbox_turn(SERVICE *svc, void *ctx)
 	return ((int) (w->down_until - now));
     lv = live_hold();
     ri = reinject_open(lv->conf.reinject, lv->conf.sender_address, &why);
+    bounce_from_set(&bf, lv);
     live_release();
-    wait = ri ? pass(svc, ri, w->lane, &w->down) : OUTBOX_IDLE;
+    wait = ri ? pass(svc, ri, &bf, w->lane, &w->down) : OUTBOX_IDLE;
+    bounce_from_free(&bf);
     if (ri == NULL)
 	msg_error("outbox: %s", why.s);
     reinject_close(ri);

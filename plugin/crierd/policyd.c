@@ -391,21 +391,27 @@ static const char *printable(STRBUF *sb, const char *v)
     return (sb_str(sb));
 }
 
-/* log_refusal - every answer but DUNNO, with who asked for what */
-static void log_refusal(const POLICY_REQ *req, int verdict, const char *reason)
+/*
+ * log_decision - an answer, with who asked for what, why, and what Postfix
+ * was told: a refusal at level info, a DUNNO at debug (callers ask
+ * log_enabled() first: this formats)
+ */
+static void log_decision(const POLICY_REQ *req, int verdict, const char *action,
+			         const char *reason)
 {
     STRBUF  v[6] = {STRBUF_INIT, STRBUF_INIT, STRBUF_INIT, STRBUF_INIT, STRBUF_INIT,
     STRBUF_INIT};
+    void    (*say) (const char *,...) = verdict == POLICY_DUNNO ? msg_debug : msg_info;
     int     i;
 
-    msg_info("%s: policy %s: client=%s[%s]%s%s from=<%s> to=<%s>: %s",
-	     req->queue_id && *req->queue_id ? printable(&v[0], req->queue_id) : "NOQUEUE",
-	     verdict == POLICY_THROTTLE ? "defer" : "reject",
-	     printable(&v[1], req->client_name ? req->client_name : "unknown"),
-	     printable(&v[2], req->client_address ? req->client_address : "unknown"),
-	     req->sasl_username && *req->sasl_username ? " sasl_username=" : "",
-	     printable(&v[3], req->sasl_username), printable(&v[4], req->sender),
-	     printable(&v[5], req->recipient), reason);
+    say("%s: policy %s: client=%s[%s]%s%s from=<%s> to=<%s>: %s; action=%s",
+	req->queue_id && *req->queue_id ? printable(&v[0], req->queue_id) : "NOQUEUE",
+	verdict == POLICY_THROTTLE ? "defer" : verdict == POLICY_REFUSE ? "reject" : "dunno",
+	printable(&v[1], req->client_name ? req->client_name : "unknown"),
+	printable(&v[2], req->client_address ? req->client_address : "unknown"),
+	req->sasl_username && *req->sasl_username ? " sasl_username=" : "",
+	printable(&v[3], req->sasl_username), printable(&v[4], req->sender),
+	printable(&v[5], req->recipient), reason, action);
     for (i = 0; i < 6; i++)
 	sb_free(&v[i]);
 }
@@ -426,10 +432,13 @@ static int serve(PCONN *c, double now)
 	verdict = policy_decide(lv->policy, throttle, &req, now, &action, &reason);
 	if (verdict == POLICY_DUNNO) {
 	    sb_putn(&c->out, "action=DUNNO\n\n", 14);
+	    if (log_enabled(LOG_LVL_DEBUG))
+		log_decision(&req, verdict, "DUNNO", reason.len ? reason.s
+			     : "not crier's business");
 	    continue;
 	}
 	sb_printf(&c->out, "action=%s\n\n", action.s);
-	log_refusal(&req, verdict, reason.s);
+	log_decision(&req, verdict, action.s, reason.s);
     }
     live_release();
     if (rc == POLICY_BAD) {

@@ -12,11 +12,17 @@
  * state directory (as a crierctl compile run as root leaves them). It
  * never changes the owner or mode of anything by path. Anything else
  * stops the start with the path and what to do.
+ *
+ * With PRIV_OWNER.dry (crierd -n) the same checks run and nothing is
+ * made, given or removed. The file ends with the drop to the service
+ * user, and with the clean-up of what a failed start made.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,10 +83,13 @@ static int open_failed(const char *path, STRBUF *why)
 static int give_dir(const char *path, const struct stat *expect, const PRIV_OWNER *own,
 		            STRBUF *why)
 {
-    int     fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    int     fd;
     struct stat st;
     int     rc = 0;
 
+    if (own->dry)
+	return (0);
+    fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0 || fstat(fd, &st) < 0 || st.st_uid != geteuid()
 	|| (expect && (st.st_dev != expect->st_dev || st.st_ino != expect->st_ino))) {
 	sb_printf(why, "%s changed while crierd prepared it: see who else writes in its "
@@ -95,19 +104,39 @@ static int give_dir(const char *path, const struct stat *expect, const PRIV_OWNE
     return (rc);
 }
 
-/* make_new - mkdir, then give the new directory to the service user */
+/* parent_ok - dry run of a mkdir: the parent of path is a directory */
+static int parent_ok(const char *path)
+{
+    char   *copy = xstrdup(path);
+    struct stat st;
+    int     rc = 0;
+
+    if (stat(dirname(copy), &st) < 0)
+	rc = -1;
+    else if (!S_ISDIR(st.st_mode)) {
+	errno = ENOTDIR;
+	rc = -1;
+    }
+    free(copy);
+    return (rc);
+}
+
+/*
+ * make_new - mkdir, then give the new directory to the service user; 1
+ * (the service user's now), or -1 with why
+ */
 static int make_new(const char *path, mode_t mode, const PRIV_OWNER *own, STRBUF *why)
 {
-    if (mkdir(path, mode) < 0) {
+    if (own->dry ? parent_ok(path) < 0 : mkdir(path, mode) < 0) {
 	sb_printf(why, "cannot create %s: %s", path, strerror(errno));
 	return (-1);
     }
-    return (give_dir(path, NULL, own, why));
+    return (give_dir(path, NULL, own, why) < 0 ? -1 : 1);
 }
 
 /*
  * priv_dir - a directory crierd works in: made when missing (and then
- * given to the service user), used as it is when it exists.
+ * given to the service user: 1), used as it is when it exists (0).
  */
 int     priv_dir(const char *path, mode_t mode, const PRIV_OWNER *own, STRBUF *why)
 {
@@ -167,8 +196,8 @@ static char *root_only(const char *path)
  * priv_state_dir - state_dir, as priv_dir (mode 0750); one that belongs
  * to root is given to the service user when nobody but root could have put
  * it there (systemd's StateDirectory= of a unit without User= leaves it
- * so at each start). Whether the service user can work in it is checked
- * once crierd runs as that user.
+ * so at each start). 1 when it was made or given, 0 when it is used as
+ * it is: whether the service user can work in it is checked as that user.
  */
 int     priv_state_dir(const char *path, const PRIV_OWNER *own, STRBUF *why)
 {
@@ -184,8 +213,8 @@ int     priv_state_dir(const char *path, const PRIV_OWNER *own, STRBUF *why)
     }
     if (!AS_ROOT() || st.st_uid == own->uid || st.st_uid != 0 || (real = root_only(path)) == NULL)
 	return (0);
-    rc = give_dir(real, &st, own, why);
-    if (rc == 0)
+    rc = give_dir(real, &st, own, why) < 0 ? -1 : 1;
+    if (rc == 1 && !own->dry)
 	msg_info("state_dir %s: given to uid %ld (it was root's, in directories only root "
 		 "writes)", path, (long) own->uid);
     free(real);
@@ -212,6 +241,8 @@ static int give_file(int fd, const char *path, const PRIV_OWNER *own, STRBUF *wh
 	return (-1);
     }
     if (st.st_uid == own->uid || !AS_ROOT())
+	return (0);
+    if (own->dry && st.st_uid == 0)
 	return (0);
     if (st.st_uid != 0) {
 	sb_printf(why, "%s belongs to uid %ld, neither root nor crierd's user (uid %ld): "
@@ -283,7 +314,7 @@ int     priv_lock(const char *dir, const char *name, const PRIV_OWNER *own, STRB
 /*
  * pid_open - as root, the old pid file (a plain file with one link, or
  * the start stops) is removed and a new one made, never through a link;
- * as the service user (a restart in place) the one there is rewritten.
+ * crierd started as another user rewrites the one there.
  */
 static int pid_open(const char *path, STRBUF *why)
 {
@@ -322,7 +353,7 @@ static int pid_open(const char *path, STRBUF *why)
 
 /*
  * priv_pid - write this process's pid to path; a file root made goes to
- * the service user, so that a restart in place can write it again.
+ * the service user, whose process it names.
  */
 int     priv_pid(const char *path, const PRIV_OWNER *own, STRBUF *why)
 {
@@ -375,4 +406,74 @@ void    priv_bind_end(const PRIV_BIND *save)
     if (save->changed && setegid(save->egid) < 0)
 	msg_error("cannot return to group %ld: %s", (long) save->egid, strerror(errno));
     (void) umask(save->umask);
+}
+
+/*
+ * priv_drop - as root, become the service user and its primary group,
+ * with no supplementary groups; nothing to do for a crierd started as
+ * another user, or whose service user is root.
+ */
+int     priv_drop(const PRIV_OWNER *own, STRBUF *why)
+{
+    if (!AS_ROOT() || own->uid == 0)
+	return (0);
+    if (setgroups(0, NULL) < 0 || setgid(own->gid) < 0 || setuid(own->uid) < 0) {
+	sb_printf(why, "cannot drop privileges: %s", strerror(errno));
+	return (-1);
+    }
+    return (0);
+}
+
+/*
+ * priv_left_add - path was just made by this start (a socket bound, the
+ * pid file about to be written): note its directory, opened now, and its
+ * name, so that a failed start removes it (priv_left_remove).
+ */
+void    priv_left_add(PRIV_LEFT *left, const char *path, mode_t type)
+{
+    char   *copy = xstrdup(path), *base = xstrdup(basename(copy));
+    int     fd;
+
+    strcpy(copy, path);
+    fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    free(copy);
+    if (fd < 0 || left->count == PRIV_LEFT_MAX) {
+	if (fd >= 0)
+	    close(fd);
+	free(base);
+	return;
+    }
+    left->file[left->count].dir = fd;
+    left->file[left->count].name = base;
+    left->file[left->count].type = type;
+    left->count++;
+}
+
+/*
+ * priv_left_remove - the start failed: remove what it made, each name
+ * only while it is still a file of its type (never what a link points
+ * to). As the service user, a directory it cannot write keeps its file;
+ * root, waiting for the start (crierd.c), removes it then.
+ */
+void    priv_left_remove(PRIV_LEFT *left)
+{
+    struct stat st;
+    int     i;
+
+    for (i = 0; i < left->count; i++)
+	if (fstatat(left->file[i].dir, left->file[i].name, &st, AT_SYMLINK_NOFOLLOW) == 0
+	    && (st.st_mode & S_IFMT) == left->file[i].type)
+	    (void) unlinkat(left->file[i].dir, left->file[i].name, 0);
+}
+
+/* priv_left_forget - the start is over: nothing to remove any more */
+void    priv_left_forget(PRIV_LEFT *left)
+{
+    int     i;
+
+    for (i = 0; i < left->count; i++) {
+	close(left->file[i].dir);
+	free(left->file[i].name);
+    }
+    left->count = 0;
 }

@@ -5,7 +5,11 @@
  * multi-line replies and timeouts) to a loopback smtpd whose master.cf
  * entry skips milters, so crier's own mail never comes back to it;
  * sendmail:PATH runs Postfix's sendmail(1). The verdict tells the outbox
- * whether to forget the message, try again later, or put it aside.
+ * whether to forget the message, try again later, or put it aside; the
+ * reply is Postfix's own last one, as its smtp(8) logs it ("250 2.0.0 Ok:
+ * queued as 4F9D8...", or "550 5.1.1 <x@y>: Recipient address rejected:
+ * ... (in reply to RCPT TO command)"), read from libcurl's protocol trace.
+ * The envelope sender is given per message (a bounce address of its own).
  */
 #include "config.h"
 
@@ -20,13 +24,23 @@
 
 #include "crierd.h"
 #include "mem.h"
+#include "strutil.h"
 
 struct reinject {
     char   *url;			/* smtp://host:port/helo-name */
     char   *path;			/* sendmail */
-    char   *sender;
     CURL   *curl;
 };
+
+#define REPLY_MAX	1000		/* bytes of a reply kept */
+
+/* Postfix's replies in one session, as libcurl's trace shows them. */
+typedef struct replies {
+    STRBUF  cur;			/* the reply being read (multi-line) */
+    STRBUF  last;			/* the last whole one */
+    char    cmd[16];			/* the command the next reply answers */
+    char    last_cmd[16];		/* ... and the last whole one answered */
+} REPLIES;
 
 typedef struct upload {
     const char *p;
@@ -44,13 +58,13 @@ static size_t upload_read(char *buf, size_t size, size_t n, void *ctx)
     return (len);
 }
 
+/* reinject_open - a method for messages; HELO names the domain of sender */
 REINJECT *reinject_open(const char *method, const char *sender, STRBUF *why)
 {
     REINJECT *ri = xcalloc(1, sizeof(REINJECT));
     STRBUF  url = STRBUF_INIT;
     const char *at = strrchr(sender, '@');
 
-    ri->sender = xstrdup(sender);
     if (strncmp(method, "sendmail:", 9) == 0) {
 	ri->path = xstrdup(method + 9);
 	return (ri);
@@ -78,21 +92,102 @@ void    reinject_close(REINJECT *ri)
 	curl_easy_cleanup(ri->curl);
     free(ri->url);
     free(ri->path);
-    free(ri->sender);
     free(ri);
 }
 
+/* note_command - a command went out: what the next reply answers */
+static void note_command(REPLIES *r, const char *data, size_t size)
+{
+    static const char *const verbs[] = {"MAIL FROM", "RCPT TO", "DATA", "EHLO", "HELO",
+    "QUIT", "RSET", "NOOP", 0};
+    const char *const *v;
+
+    for (v = verbs; *v; v++)
+	if (size >= strlen(*v) && str_ncasecmp(data, *v, strlen(*v)) == 0) {
+	    snprintf(r->cmd, sizeof(r->cmd), "%s", *v);
+	    return;
+	}
+}
+
+/*
+ * note_reply - one line of a reply came in: "250-..." goes on, "250 ..."
+ * ends it; the lines are joined with a space, as Postfix logs them.
+ * A 354 after DATA means the next reply answers the end of the data.
+ */
+static void note_reply(REPLIES *r, const char *line, size_t len)
+{
+    size_t  i;
+
+    while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+	len--;
+    if (len < 3 || strcmp(r->cmd, "QUIT") == 0)
+	return;
+    if (r->cur.len)
+	sb_putc(&r->cur, ' ');
+    for (i = 0; i < len && r->cur.len < REPLY_MAX; i++)
+	sb_putc(&r->cur, (unsigned char) line[i] < ' ' || line[i] == 0x7f ? ' ' : line[i]);
+    if (len > 3 && line[3] == '-')
+	return;
+    sb_reset(&r->last);
+    sb_puts(&r->last, sb_str(&r->cur));
+    sb_reset(&r->cur);
+    snprintf(r->last_cmd, sizeof(r->last_cmd), "%s", r->cmd);
+    if (strncmp(line, "354", 3) == 0)
+	snprintf(r->cmd, sizeof(r->cmd), "end of DATA");
+}
+
+/* smtp_trace - libcurl's protocol trace: commands out, replies in, line by line */
+static int smtp_trace(CURL *h, curl_infotype type, char *data, size_t size, void *ctx)
+{
+    const char *nl;
+
+    (void) h;
+    if (type == CURLINFO_HEADER_OUT)
+	note_command(ctx, data, size);
+    else if (type == CURLINFO_HEADER_IN)
+	for (; size > 0; size -= (size_t) (nl - data), data = (char *) nl) {
+	    nl = memchr(data, '\n', size);
+	    nl = nl ? nl + 1 : data + size;
+	    note_reply(ctx, data, (size_t) (nl - data));
+	}
+    return (0);
+}
+
+/* smtp_verdict - what the outbox does, and what it says (Postfix's reply) */
+static int smtp_verdict(REINJECT *ri, CURLcode rc, long code, REPLIES *r, STRBUF *reply)
+{
+    if (rc == CURLE_OK) {
+	sb_puts(reply, r->last.len ? r->last.s : "250 (no reply text)");
+	return (REINJECT_OK);
+    }
+    if (code == 0 || r->last.len == 0)
+	sb_printf(reply, "%s: %s (SMTP reply %ld)", ri->url, curl_easy_strerror(rc), code);
+    else
+	sb_printf(reply, "%s (in reply to %s%s)", r->last.s,
+		  *r->last_cmd ? r->last_cmd : "the greeting",
+		  *r->last_cmd && strcmp(r->last_cmd, "end of DATA") ? " command" : "");
+    if (code == 0)
+	return (REINJECT_DOWN);
+    return (code >= 500 && code < 600 ? REINJECT_PERM : REINJECT_TEMP);
+}
+
 /* smtp_send - one message, one recipient, on a connection libcurl keeps */
-static int smtp_send(REINJECT *ri, const char *rcpt, const char *msg, size_t len, STRBUF *why)
+static int smtp_send(REINJECT *ri, const char *sender, const char *rcpt, const char *msg,
+		             size_t len, STRBUF *reply)
 {
     struct curl_slist *rcpts = curl_slist_append(NULL, rcpt);
     UPLOAD  up = {msg, len};
     STRBUF  from = STRBUF_INIT;
+    REPLIES r = {STRBUF_INIT, STRBUF_INIT, "", ""};
     long    code = 0;
     CURLcode rc;
+    int     verdict;
 
-    sb_printf(&from, "<%s>", ri->sender);
+    sb_printf(&from, "<%s>", sender);
     curl_easy_reset(ri->curl);
+    curl_easy_setopt(ri->curl, CURLOPT_VERBOSE, 1L);	/* (the trace needs it) */
+    curl_easy_setopt(ri->curl, CURLOPT_DEBUGFUNCTION, smtp_trace);
+    curl_easy_setopt(ri->curl, CURLOPT_DEBUGDATA, &r);
     curl_easy_setopt(ri->curl, CURLOPT_URL, ri->url);
     curl_easy_setopt(ri->curl, CURLOPT_MAIL_FROM, from.s);
     curl_easy_setopt(ri->curl, CURLOPT_MAIL_RCPT, rcpts);
@@ -105,14 +200,14 @@ static int smtp_send(REINJECT *ri, const char *rcpt, const char *msg, size_t len
     curl_easy_setopt(ri->curl, CURLOPT_NOSIGNAL, 1L);
     rc = curl_easy_perform(ri->curl);
     curl_easy_getinfo(ri->curl, CURLINFO_RESPONSE_CODE, &code);
+    verdict = smtp_verdict(ri, rc, code, &r, reply);
+    curl_easy_setopt(ri->curl, CURLOPT_DEBUGDATA, NULL);	/* (r goes now) */
+    curl_easy_setopt(ri->curl, CURLOPT_VERBOSE, 0L);
     curl_slist_free_all(rcpts);
     sb_free(&from);
-    if (rc == CURLE_OK)
-	return (REINJECT_OK);
-    sb_printf(why, "%s: %s (SMTP reply %ld)", ri->url, curl_easy_strerror(rc), code);
-    if (code == 0)
-	return (REINJECT_DOWN);
-    return (code >= 500 && code < 600 ? REINJECT_PERM : REINJECT_TEMP);
+    sb_free(&r.cur);
+    sb_free(&r.last);
+    return (verdict);
 }
 
 /* write_lf - the message with LF line ends (sendmail(1) wants them), in chunks */
@@ -139,8 +234,8 @@ static int write_lf(int fd, const char *msg, size_t len)
  * The pipe is close-on-exec, so that a sendmail started by another outbox
  * thread never holds this one's write end (each would wait for the other).
  */
-static int sendmail_send(REINJECT *ri, const char *rcpt, const char *msg, size_t len,
-			         STRBUF *why)
+static int sendmail_send(REINJECT *ri, const char *sender, const char *rcpt, const char *msg,
+			         size_t len, STRBUF *why)
 {
     int     fd[2], status = 0;
     pid_t   pid, got;
@@ -151,7 +246,7 @@ static int sendmail_send(REINJECT *ri, const char *rcpt, const char *msg, size_t
     }
     if (pid == 0) {
 	dup2(fd[0], 0);			/* (dup2 clears close-on-exec on 0) */
-	execl(ri->path, "sendmail", "-i", "-f", ri->sender, "--", rcpt, (char *) 0);
+	execl(ri->path, "sendmail", "-i", "-f", sender, "--", rcpt, (char *) 0);
 	_exit(EX_TEMPFAIL);
     }
     close(fd[0]);
@@ -173,8 +268,14 @@ static int sendmail_send(REINJECT *ri, const char *rcpt, const char *msg, size_t
     return (REINJECT_OK);
 }
 
-int     reinject_send(REINJECT *ri, const char *rcpt, const char *msg, size_t len, STRBUF *why)
+/*
+ * reinject_send - one message from sender to rcpt: a REINJECT_* verdict,
+ * and Postfix's reply (or what went wrong) in reply; "" when sendmail(1)
+ * took it, which says nothing
+ */
+int     reinject_send(REINJECT *ri, const char *sender, const char *rcpt, const char *msg,
+		              size_t len, STRBUF *reply)
 {
-    return (ri->path ? sendmail_send(ri, rcpt, msg, len, why)
-	    : smtp_send(ri, rcpt, msg, len, why));
+    return (ri->path ? sendmail_send(ri, sender, rcpt, msg, len, reply)
+	    : smtp_send(ri, sender, rcpt, msg, len, reply));
 }

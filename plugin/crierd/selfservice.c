@@ -65,6 +65,7 @@ typedef struct answer {
     int     changed;			/* rules.d/users changed, not compiled */
     int     puzzled;			/* help for a line not understood ... */
     size_t  help_at;			/* ... starts here in text */
+    const char *qid;			/* of the request, for the log */
 } ANSWER;
 
 static SERVICE self_svc;		/* the thread (service.c) */
@@ -148,11 +149,15 @@ static void ask_confirm(const LIVE *lv, ANSWER *a, const char *user, int mute, c
     STRBUF  token = STRBUF_INIT;
 
     if (views(user, NULL, name, &a->text) != -1) {
+	msg_debug("%s: request user=<%s>: %smute: no such notification", a->qid, user,
+		  mute ? "" : "un");
 	sb_puts(&a->text, "You have no notification called '");
 	selfmail_quote(name, &a->text);
 	sb_puts(&a->text, "' (send \"list\").\n");
 	return;
     }
+    msg_debug("%s: request user=<%s>: %smute %s: confirmation asked", a->qid, user,
+	      mute ? "" : "un", name);
     token_make(&lv->key, mute ? TOKEN_MUTE : TOKEN_UNMUTE, user, name, clock_now(), &token);
     sb_printf(&a->text, "To %s '%s', answer this mail without\nchanging its subject, or send "
 	      "a mail to\n%s with this subject:\n\n  confirm %s\n\n", mute ? "mute" : "unmute",
@@ -189,10 +194,13 @@ static void use_token(const LIVE *lv, ANSWER *a, const char *token)
     CHANGE_DONE done;
     MDB_txn *txn;
     time_t  issued;
+    const char *refused;
     int     action, used = -1;
 
     if (token_check(&lv->key, token, &action, &user, &notif, &issued, &why) < 0
 	|| (action != TOKEN_MUTE && action != TOKEN_UNMUTE)) {
+	msg_debug("%s: request: link refused: not valid (%s)", a->qid,
+		  why.len ? why.s : "unknown action");
 	sb_printf(&a->text, "This link is not valid (%s); nothing was changed.\n",
 		  why.len ? why.s : "unknown action");
 	goto out;
@@ -203,15 +211,19 @@ static void use_token(const LIVE *lv, ANSWER *a, const char *token)
     }
     sb_reset(&a->to);			/* crier signed it: its user hears of it */
     registered(user.s, &a->to);
-    if (used != 0 || clock_now() - issued > SELF_TOKEN_MAX_AGE) {
-	sb_printf(&a->text, "This link %s; nothing was changed.\n", used > 0 ? "was used "
-		  "before" : used < 0 ? "cannot be checked now, try again later" : "has expired");
+    refused = used > 0 ? "was used before" : used < 0 ? "cannot be checked now, try again later"
+	: clock_now() - issued > SELF_TOKEN_MAX_AGE ? "has expired" : NULL;
+    msg_debug("%s: request user=<%s>: link to %s %s: %s", a->qid, user.s,
+	      action == TOKEN_MUTE ? "mute" : "unmute", notif.s, refused ? refused : "valid");
+    if (refused) {
+	sb_printf(&a->text, "This link %s; nothing was changed.\n", refused);
 	goto out;
     }
     memset(&c, 0, sizeof(c));
     c.verb = action == TOKEN_MUTE ? CHANGE_MUTE : CHANGE_UNMUTE;
     c.user = user.s;
     c.name = notif.s;
+    c.channel = "mail";
     c.user_file = change_user_file(crierd.rdb, lv->conf.rules_dir, user.s, &file);
     if (change_apply(lv->conf.rules_dir, &c, &done, &why) < 0) {
 	msg_warn("selfservice: %s %s for %s: %s", change_verb_name(c.verb), c.name, c.user, why.s);
@@ -351,6 +363,19 @@ static int answer_queue(const LIVE *lv, const SDB_REQ *rq, const SELF_MAIL *sm, 
     return (rc);
 }
 
+/* log_request - debug: a request as read: its commands, and whose it is */
+static void log_request(const SELF_MAIL *sm, const ANSWER *a, const char *sender)
+{
+    STRBUF  cmds = STRBUF_INIT;
+
+    if (!log_enabled(LOG_LVL_DEBUG))
+	return;
+    selfmail_describe(sm, &cmds);
+    msg_debug("%s: request from=<%s> header_from=<%s> user=<%s> commands: %s", a->qid, sender,
+	      sm->from ? sm->from : "", a->to.len ? a->to.s : "", cmds.s);
+    sb_free(&cmds);
+}
+
 /* serve_one - the oldest request: 0 done, 1 none left, -1 cannot now */
 static int serve_one(void)
 {
@@ -387,6 +412,7 @@ static int serve_one(void)
 	return (rc);
     }
     memset(&a, 0, sizeof(a));
+    a.qid = qid.s;
     lv = live_hold();
     selfmail_parse(msg.s, msg.len, sender.s, lv->conf.sender_address, &sm);
     if (sm.ignore)
@@ -395,6 +421,7 @@ static int serve_one(void)
 	if (!registered(sm.from, &a.to))
 	    msg_info("%s: request from=<%s>: %s is not a user; only its links count", qid.s,
 		     sender.s, sm.from);
+	log_request(&sm, &a, sender.s);
 	commands(lv, &sm, &a);
     }
     within_quota(&sm, &a, qid.s, sender.s);

@@ -7,10 +7,15 @@
  * epoll_wait on its sockets instead, where no condition variable reaches:
  * it asks for a wake descriptor (SERVICE_WAKE_FD, an eventfd written at
  * each wake and at the stop) and puts it in its epoll set.
+ *
+ * Every thread of the worker but its main thread is started by
+ * service_thread(), and takes none of the signals an administrator sends:
+ * SIGTERM and SIGINT are libmilter's, SIGHUP the main thread's (crierd.c).
  */
 #include "config.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -55,6 +60,29 @@ static void *service_main(void *arg)
     return (NULL);
 }
 
+/*
+ * service_thread - pthread_create, with SIGHUP, SIGTERM and SIGINT
+ * blocked in the new thread from its first instruction, whatever the
+ * caller's mask; 0 or an error number
+ */
+int     service_thread(pthread_t *thread, void *(*fn) (void *), void *arg)
+{
+    pthread_attr_t attr;
+    sigset_t mask;
+    int     err;
+
+    pthread_sigmask(SIG_BLOCK, NULL, &mask);
+    sigaddset(&mask, SIGHUP);
+    sigaddset(&mask, SIGTERM);
+    sigaddset(&mask, SIGINT);
+    if ((err = pthread_attr_init(&attr)) != 0)
+	return (err);
+    if ((err = pthread_attr_setsigmask_np(&attr, &mask)) == 0)
+	err = pthread_create(thread, &attr, fn, arg);
+    pthread_attr_destroy(&attr);
+    return (err);
+}
+
 /* service_start - the thread, running its first turn at once; -1 and errno */
 int     service_start(SERVICE *svc, const char *name, SERVICE_TURN turn, void *ctx, int flags)
 {
@@ -75,7 +103,7 @@ int     service_start(SERVICE *svc, const char *name, SERVICE_TURN turn, void *c
     if ((flags & SERVICE_WAKE_FD)
 	&& (svc->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0)
 	return (-1);
-    if ((err = pthread_create(&svc->thread, NULL, service_main, svc)) != 0) {
+    if ((err = service_thread(&svc->thread, service_main, svc)) != 0) {
 	errno = err;
 	return (-1);
     }

@@ -40,6 +40,7 @@ struct service {
     int     started;
 };
 
+int     service_thread(pthread_t *thread, void *(*fn) (void *), void *arg);
 int     service_start(SERVICE *svc, const char *name, SERVICE_TURN turn, void *ctx, int flags);
 void    service_wake(SERVICE *svc);
 int     service_stopping(SERVICE *svc);

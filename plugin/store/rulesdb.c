@@ -198,7 +198,11 @@ int     rulesdb_next_view(RULESDB *rdb, MDB_txn *txn, uint32_t *id, STRBUF *why)
     mdb_cursor_close(c);
     if (rc != 0 && rc != MDB_NOTFOUND)
 	return (store_fail(rdb->st, rc, "views", why));
-    *id = rc == 0 ? *(uint32_t *) k.mv_data + 1 : 1;
+    *id = 1;
+    if (rc == 0) {				/* LMDB keys are not aligned */
+	memcpy(id, k.mv_data, sizeof(uint32_t));
+	++*id;
+    }
     return (0);
 }
 

@@ -16,7 +16,7 @@
 #include "strutil.h"
 
 enum { SDB_META, SDB_EVENTS, SDB_OUTBOX, SDB_DIGESTS, SDB_REQUESTS, SDB_DEAD, SDB_DGROUPS,
-SDB_DUE, SDB_TOKENS, SDB_COUNT };
+SDB_DUE, SDB_TOKENS, SDB_SENT, SDB_BOUNCES, SDB_COUNT };
 
 static const STORE_TABLE sdb_tables[SDB_COUNT] = {
     {"meta", 0},
@@ -28,6 +28,8 @@ static const STORE_TABLE sdb_tables[SDB_COUNT] = {
     {"dgroups", 0},
     {"due", 0},
     {"tokens", 0},
+    {"sent", 0},
+    {"bounces", 0},
 };
 
 struct statedb {
@@ -134,15 +136,16 @@ static void pack_out(STRBUF *v, const SDB_OUT *o)
     pack_u64(v, o->queued ? o->queued : (uint64_t) clock_now());
     pack_str(v, o->reply ? o->reply : "");
     pack_u64(v, o->died);
+    pack_u64(v, o->flags);
 }
 
-/* put_out - one entry under seq, in the outbox or (dead) the dead table */
-static int put_out_in(STATEDB *sdb, MDB_txn *txn, int dead, uint64_t seq, const SDB_OUT *o,
+/* put_out_in - one entry under seq, in the outbox, the dead or the sent table (db) */
+static int put_out_in(STATEDB *sdb, MDB_txn *txn, int db, uint64_t seq, const SDB_OUT *o,
 		              STRBUF *why)
 {
     unsigned char key[8];
     STRBUF  v = STRBUF_INIT;
-    int     rc, db = dead ? SDB_DEAD : SDB_OUTBOX;
+    int     rc;
 
     seq_key(key, seq);
     pack_out(&v, o);
@@ -153,7 +156,7 @@ static int put_out_in(STATEDB *sdb, MDB_txn *txn, int dead, uint64_t seq, const 
 
 static int put_out(STATEDB *sdb, MDB_txn *txn, uint64_t seq, const SDB_OUT *o, STRBUF *why)
 {
-    return (put_out_in(sdb, txn, 0, seq, o, why));
+    return (put_out_in(sdb, txn, SDB_OUTBOX, seq, o, why));
 }
 
 /* group_key - lower-cased recipient NUL frequency: one digest */
@@ -467,29 +470,52 @@ long    statedb_events_prune(STATEDB *sdb, uint64_t before, STRBUF *why)
     return (n);
 }
 
+/* What a walk's function says of a record: go on, delete it and go on, stop. */
+#define WALK_NEXT	0
+#define WALK_DELETE	1
+#define WALK_STOP	2
+
+typedef int (*WALK_FN) (const MDB_val *k, const MDB_val *v, void *ctx);
+
+/* walk - every record of table db in key order, as fn says (WALK_*) */
+static int walk(STATEDB *sdb, MDB_txn *txn, int db, WALK_FN fn, void *ctx, STRBUF *why)
+{
+    MDB_cursor *c;
+    MDB_val k, v;
+    int     rc, say = WALK_NEXT;
+
+    if ((rc = mdb_cursor_open(txn, sdb->dbi[db], &c)) != 0)
+	return (store_fail(sdb->st, rc, sdb_tables[db].name, why));
+    for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0 && say != WALK_STOP;
+	 rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
+	if ((say = fn(&k, &v, ctx)) == WALK_DELETE && (rc = mdb_cursor_del(c, 0)) != 0)
+	    break;
+    mdb_cursor_close(c);
+    return (rc == 0 || rc == MDB_NOTFOUND ? STORE_OK
+	    : store_fail(sdb->st, rc, sdb_tables[db].name, why));
+}
+
 /*
  * statedb_tokens_prune - forget tokens used before a time (they have
  * expired since); the number forgotten, or -1
  */
+static int token_old(const MDB_val *k, const MDB_val *v, void *ctx)
+{
+    PRUNE  *p = ctx;
+
+    (void) k;
+    if (v->mv_size != 8 || seq_of(v->mv_data) >= p->before)
+	return (WALK_NEXT);
+    p->batch++;
+    return (WALK_DELETE);
+}
+
 static int tokens_prune_work(MDB_txn *txn, void *ctx, STRBUF *why)
 {
     PRUNE  *p = ctx;
-    MDB_cursor *c;
-    MDB_val k, v;
-    int     rc;
 
     p->batch = 0;
-    if ((rc = mdb_cursor_open(txn, p->sdb->dbi[SDB_TOKENS], &c)) != 0)
-	return (store_fail(p->sdb->st, rc, "tokens", why));
-    for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
-	 rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
-	if (v.mv_size == 8 && seq_of(v.mv_data) < p->before) {
-	    if ((rc = mdb_cursor_del(c, 0)) != 0)
-		break;
-	    p->batch++;
-	}
-    mdb_cursor_close(c);
-    return (rc == MDB_NOTFOUND ? 0 : store_fail(p->sdb->st, rc, "tokens", why));
+    return (walk(p->sdb, txn, SDB_TOKENS, token_old, p, why));
 }
 
 long    statedb_tokens_prune(STATEDB *sdb, uint64_t before, STRBUF *why)
@@ -577,17 +603,19 @@ static int decode_out(const MDB_val *k, const MDB_val *v, SDB_OUT *o)
 	o->reply = unpack_str(&u);
 	o->died = unpack_u64(&u);
     }
+    if (u.p < u.end)
+	o->flags = (unsigned) unpack_u64(&u);
     return (u.bad ? -1 : 0);
 }
 
-/* next_in - the first entry of the outbox or (dead) the dead table at or after seq from */
-static int next_in(STATEDB *sdb, MDB_txn *txn, int dead, uint64_t from, SDB_OUT *out,
+/* next_in - the first entry of the outbox, dead or sent table (db) at or after seq from */
+static int next_in(STATEDB *sdb, MDB_txn *txn, int db, uint64_t from, SDB_OUT *out,
 		           STRBUF *why)
 {
     unsigned char key[8];
     MDB_cursor *c;
     MDB_val k, v;
-    int     rc, db = dead ? SDB_DEAD : SDB_OUTBOX;
+    int     rc;
 
     seq_key(key, from);
     if ((rc = mdb_cursor_open(txn, sdb->dbi[db], &c)) != 0)
@@ -612,14 +640,14 @@ static int next_in(STATEDB *sdb, MDB_txn *txn, int dead, uint64_t from, SDB_OUT 
 int     statedb_outbox_next(STATEDB *sdb, MDB_txn *txn, uint64_t from, SDB_OUT *out,
 			            STRBUF *why)
 {
-    return (next_in(sdb, txn, 0, from, out, why));
+    return (next_in(sdb, txn, SDB_OUTBOX, from, out, why));
 }
 
 /* statedb_dead_next - the first dead entry at or after seq from: 0, SDB_NONE, -1 */
 int     statedb_dead_next(STATEDB *sdb, MDB_txn *txn, uint64_t from, SDB_OUT *out,
 			          STRBUF *why)
 {
-    return (next_in(sdb, txn, 1, from, out, why));
+    return (next_in(sdb, txn, SDB_DEAD, from, out, why));
 }
 
 /* A change to some entries of the outbox and the dead table, in one transaction. */
@@ -627,37 +655,45 @@ typedef struct move {
     STATEDB *sdb;
     const uint64_t *seqs;
     size_t  n;
-    const SDB_OUT *o;			/* defer: the entry as it is now */
+    const SDB_OUT *o;			/* defer: the entry as it is now; done: n */
     const char *reply;			/* to_dead: Postfix's last answer */
     uint64_t now;
     long    done;			/* entries found and changed */
 } MOVE;
 
-/* outbox_remove - entries out of the outbox (Postfix took them) */
-static int outbox_remove_work(MDB_txn *txn, void *ctx, STRBUF *why)
+/* outbox_sent_work - entries out of the outbox, their records into sent */
+static int outbox_sent_work(MDB_txn *txn, void *ctx, STRBUF *why)
 {
     MOVE   *m = ctx;
     unsigned char key[8];
+    SDB_OUT rec;
     size_t  i;
     int     rc = 0;
 
     for (i = 0; i < m->n && rc >= 0; i++) {
-	seq_key(key, m->seqs[i]);
+	seq_key(key, m->o[i].seq);
 	rc = store_del(m->sdb->st, txn, m->sdb->dbi[SDB_OUTBOX], "outbox", key, 8, why);
+	if (rc == STORE_OK) {
+	    rec = m->o[i];
+	    rec.flags |= SDB_OUT_HEADERS;
+	    rc = put_out_in(m->sdb, txn, SDB_SENT, rec.seq, &rec, why);
+	}
     }
     return (rc < 0 ? rc : 0);
 }
 
 /*
- * statedb_outbox_done - Postfix took them: forget them, several in one
- * commit (one fsync), since a crash before it only resends, with the same
- * Message-IDs.
+ * statedb_outbox_done - Postfix took them: out of the outbox, several in
+ * one commit (one fsync), since a crash before it only resends, with the
+ * same Message-IDs. What a bounce needs of each (sent[i]: seq, recipient,
+ * Message-ID, the X-Crier headers as msg, Postfix's reply, the time sent
+ * as died) stays in the sent table.
  */
-int     statedb_outbox_done(STATEDB *sdb, const uint64_t *seqs, size_t n, STRBUF *why)
+int     statedb_outbox_done(STATEDB *sdb, const SDB_OUT *sent, size_t n, STRBUF *why)
 {
-    MOVE    m = {sdb, seqs, n, NULL, NULL, 0, 0};
+    MOVE    m = {sdb, NULL, n, sent, NULL, 0, 0};
 
-    return (n == 0 || store_write(sdb->st, outbox_remove_work, &m, why) >= 0 ? 0 : -1);
+    return (n == 0 || store_write(sdb->st, outbox_sent_work, &m, why) >= 0 ? 0 : -1);
 }
 
 /*
@@ -682,6 +718,8 @@ static int move_entry(MOVE *m, MDB_txn *txn, int to_dead, uint64_t seq, STRBUF *
 		  (unsigned long long) seq);
 	return (STORE_ERROR);
     }
+    if (!to_dead && (o.flags & SDB_OUT_HEADERS))
+	return (SDB_BOUNCED);			/* (no text to send) */
     if (to_dead) {				/* after one more attempt */
 	o.attempts++;
 	o.reply = m->reply ? m->reply : o.reply;
@@ -763,9 +801,11 @@ static int dead_work(MDB_txn *txn, MOVE *m, int resend, STRBUF *why)
 	    m->done++;
     if (m->n)
 	return (rc == STORE_NOTFOUND ? SDB_NONE : rc);
-    while ((rc = next_in(m->sdb, txn, 1, from, &o, why)) == SDB_OK) {
+    while ((rc = next_in(m->sdb, txn, SDB_DEAD, from, &o, why)) == SDB_OK) {
 	from = o.seq + 1;
-	if ((rc = dead_one(m, txn, resend, o.seq, why)) != STORE_OK)
+	if ((rc = dead_one(m, txn, resend, o.seq, why)) == SDB_BOUNCED)
+	    continue;				/* a bounce stays, to be dropped */
+	if (rc != STORE_OK)
 	    return (rc < 0 ? rc : STORE_ERROR);
 	m->done++;
     }
@@ -785,7 +825,8 @@ static int dead_drop_work(MDB_txn *txn, void *ctx, STRBUF *why)
 /*
  * statedb_dead_resend - a dead entry (seq; 0: every one) back into the
  * outbox under its number, as if new: SDB_OK with the count in *n,
- * SDB_NONE when there is no such entry, -1
+ * SDB_NONE when there is no such entry, SDB_BOUNCED when it bounced
+ * (only its headers are kept; every one skips those), -1
  */
 int     statedb_dead_resend(STATEDB *sdb, uint64_t seq, uint64_t now, size_t *n, STRBUF *why)
 {
@@ -806,9 +847,51 @@ int     statedb_dead_drop(STATEDB *sdb, uint64_t seq, size_t *n, STRBUF *why)
     return (rc < 0 ? -1 : rc);
 }
 
+static int decode_addr(const MDB_val *v, SDB_ADDR *a);
+
+/*
+ * sent_old - a sent record older than p->before (or damaged) goes. The
+ * table is in outbox order, which is nearly the order of sending: the
+ * walk stops at the first young record (one that waited long in the
+ * outbox holds the younger ones back, for at most outbox_max_age), and
+ * after SENT_PRUNE_BATCH, so that intake never waits long behind it.
+ */
+#define SENT_PRUNE_BATCH	1000
+
+static int sent_old(const MDB_val *k, const MDB_val *v, void *ctx)
+{
+    PRUNE  *p = ctx;
+    SDB_OUT o;
+
+    if (p->batch == SENT_PRUNE_BATCH || (decode_out(k, v, &o) == 0 && o.died >= p->before))
+	return (WALK_STOP);
+    p->batch++;
+    return (WALK_DELETE);
+}
+
+static int sent_prune_work(MDB_txn *txn, void *ctx, STRBUF *why)
+{
+    PRUNE  *p = ctx;
+
+    p->batch = 0;
+    return (walk(p->sdb, txn, SDB_SENT, sent_old, p, why));
+}
+
+/* count_old - the count of an address that has not bounced since p->before, unless suppressed */
+static int count_old(const MDB_val *k, const MDB_val *v, void *ctx)
+{
+    PRUNE  *p = ctx;
+    SDB_ADDR a;
+
+    (void) k;
+    return (decode_addr(v, &a) == 0 && !a.suppressed && a.last < p->before
+	    ? WALK_DELETE : WALK_NEXT);
+}
+
 /*
  * dead_prune_work - dead entries that died before p->before go; those of
- * older versions, without a death time, get p->now
+ * older versions, without a death time, get p->now. Old bounce counts go
+ * too (count_old).
  */
 static int dead_prune_work(MDB_txn *txn, void *ctx, STRBUF *why)
 {
@@ -819,12 +902,14 @@ static int dead_prune_work(MDB_txn *txn, void *ctx, STRBUF *why)
     int     rc;
 
     p->batch = 0;
-    while ((rc = next_in(p->sdb, txn, 1, from, &o, why)) == SDB_OK) {
+    if ((rc = walk(p->sdb, txn, SDB_BOUNCES, count_old, p, why)) != STORE_OK)
+	return (rc);
+    while ((rc = next_in(p->sdb, txn, SDB_DEAD, from, &o, why)) == SDB_OK) {
 	from = o.seq + 1;
 	seq_key(key, o.seq);
 	if (o.died == 0) {
 	    o.died = p->now;
-	    rc = put_out_in(p->sdb, txn, 1, o.seq, &o, why);
+	    rc = put_out_in(p->sdb, txn, SDB_DEAD, o.seq, &o, why);
 	} else if (o.died < p->before
 		   && (rc = store_del(p->sdb->st, txn, p->sdb->dbi[SDB_DEAD], "dead", key, 8,
 				      why)) == STORE_OK)
@@ -835,12 +920,243 @@ static int dead_prune_work(MDB_txn *txn, void *ctx, STRBUF *why)
     return (rc == SDB_NONE ? STORE_OK : rc);
 }
 
-/* statedb_dead_prune - forget dead entries older than a time; the number, or -1 */
+/*
+ * statedb_dead_prune - forget dead entries and sent records older than a
+ * time; the number of dead entries, or -1
+ */
 long    statedb_dead_prune(STATEDB *sdb, uint64_t before, uint64_t now, STRBUF *why)
 {
     PRUNE   p = {sdb, before, now, NULL, STRBUF_INIT, STRBUF_INIT, 0};
+    long    n;
 
-    return (store_write(sdb->st, dead_prune_work, &p, why) < 0 ? -1 : p.batch);
+    if (store_write(sdb->st, dead_prune_work, &p, why) < 0)
+	return (-1);
+    n = p.batch;
+    do {
+	if (store_write(sdb->st, sent_prune_work, &p, why) < 0)
+	    return (-1);
+    } while (p.batch == SENT_PRUNE_BATCH);
+    return (n);
+}
+
+/* A bounce, or a change to the bounces table, in one transaction. */
+typedef struct bwork {
+    STATEDB *sdb;
+    SDB_BOUNCE *b;
+    const char *address;		/* unsuppress: one, or NULL for all */
+    long    done;
+} BWORK;
+
+/* addr_key - an address's key in bounces: lower-cased */
+static void addr_key(STRBUF *k, const char *address)
+{
+    sb_reset(k);
+    sb_puts(k, address);
+    str_lower(k->s);
+}
+
+static void pack_addr(STRBUF *v, const SDB_ADDR *a)
+{
+    pack_str(v, a->address);
+    pack_u64(v, a->count);
+    pack_u64(v, a->last);
+    pack_u64(v, (uint64_t) a->suppressed);
+    pack_str(v, a->reply ? a->reply : "");
+}
+
+static int decode_addr(const MDB_val *v, SDB_ADDR *a)
+{
+    UNPACK  u;
+
+    unpack_init(&u, v->mv_data, v->mv_size);
+    a->address = unpack_str(&u);
+    a->count = (unsigned) unpack_u64(&u);
+    a->last = unpack_u64(&u);
+    a->suppressed = unpack_u64(&u) != 0;
+    a->reply = unpack_str(&u);
+    return (u.bad ? -1 : 0);
+}
+
+/*
+ * count_bounce - what one DSN does to its address's count: a hard bounce
+ * adds one (after a fresh start when the last one is older than the
+ * window) and suppresses at the limit; a success clears it all
+ */
+static int count_bounce(STATEDB *sdb, MDB_txn *txn, const char *address, SDB_BOUNCE *b,
+			        STRBUF *why)
+{
+    STRBUF  k = STRBUF_INIT, v = STRBUF_INIT;
+    SDB_ADDR a = {address, 0, 0, 0, ""}, was;
+    MDB_val old;
+    int     rc;
+
+    addr_key(&k, address);
+    rc = store_get(sdb->st, txn, sdb->dbi[SDB_BOUNCES], "bounces", k.s, k.len, &old, why);
+    if (rc == STORE_OK && decode_addr(&old, &was) == 0)
+	a.count = was.count, a.last = was.last, a.suppressed = was.suppressed;
+    if (rc == STORE_OK && b->kind == SDB_BOUNCE_OK)
+	rc = store_del(sdb->st, txn, sdb->dbi[SDB_BOUNCES], "bounces", k.s, k.len, why);
+    else if (rc >= 0 && b->kind == SDB_BOUNCE_HARD) {
+	if (!a.suppressed && a.last + b->window < b->now)
+	    a.count = 0;			/* quiet long enough: delivered */
+	a.address = address, a.count++, a.last = b->now, a.reply = b->reply;
+	if (!a.suppressed && b->limit && a.count >= b->limit)
+	    a.suppressed = b->newly = 1;
+	pack_addr(&v, &a);
+	rc = store_put(sdb->st, txn, sdb->dbi[SDB_BOUNCES], "bounces", k.s, k.len, v.s, v.len,
+		       0, why);
+    } else
+	rc = rc == STORE_NOTFOUND ? STORE_OK : rc;
+    b->count = b->kind == SDB_BOUNCE_OK ? 0 : a.count;
+    b->suppressed = b->kind == SDB_BOUNCE_OK ? 0 : a.suppressed;
+    sb_free(&k), sb_free(&v);
+    return (rc);
+}
+
+/*
+ * bounce_work - a failed notification from sent to dead, with the DSN's
+ * status and diagnostic; then its address's count
+ */
+static int bounce_work(MDB_txn *txn, void *ctx, STRBUF *why)
+{
+    BWORK  *m = ctx;
+    SDB_BOUNCE *b = m->b;
+    unsigned char key[8];
+    MDB_val k = {8, key}, v;
+    STRBUF  copy = STRBUF_INIT;
+    SDB_OUT o;
+    char   *address;
+    int     rc;
+
+    seq_key(key, b->seq);
+    if ((rc = store_get(m->sdb->st, txn, m->sdb->dbi[SDB_SENT], "sent", key, 8, &v, why)))
+	return (rc);
+    if (decode_out(&k, &v, &o) < 0) {
+	sb_printf(why, "%s: damaged sent entry %llu", store_path(m->sdb->st),
+		  (unsigned long long) b->seq);
+	return (STORE_ERROR);
+    }
+    address = xstrdup(o.recipient);
+    o.reply = b->reply, o.died = b->now, o.flags |= SDB_OUT_HEADERS;
+    pack_out(&copy, &o);			/* (before the first write) */
+    if (b->kind != SDB_BOUNCE_OK
+	&& (rc = store_put(m->sdb->st, txn, m->sdb->dbi[SDB_DEAD], "dead", key, 8, copy.s,
+			   copy.len, 0, why)) == STORE_OK)
+	rc = store_del(m->sdb->st, txn, m->sdb->dbi[SDB_SENT], "sent", key, 8, why);
+    if (rc == STORE_OK)
+	rc = count_bounce(m->sdb, txn, address, b, why);
+    free(address);
+    sb_free(&copy);
+    return (rc);
+}
+
+/*
+ * statedb_bounce - a DSN about sent notification b->seq: failed ones move
+ * to the dead table, and the address's count changes (see count_bounce);
+ * b says what it is now. SDB_OK, SDB_NONE when no such notification was
+ * sent (or it was forgotten, or bounced before), -1.
+ */
+int     statedb_bounce(STATEDB *sdb, SDB_BOUNCE *b, STRBUF *why)
+{
+    BWORK   m = {sdb, b, NULL, 0};
+    int     rc = store_write(sdb->st, bounce_work, &m, why);
+
+    return (rc < 0 ? -1 : rc);
+}
+
+/* statedb_sent_get - a sent notification's record: SDB_OK, SDB_NONE, -1 */
+int     statedb_sent_get(STATEDB *sdb, MDB_txn *txn, uint64_t seq, SDB_OUT *out, STRBUF *why)
+{
+    unsigned char key[8];
+    MDB_val k = {8, key}, v;
+    int     rc;
+
+    seq_key(key, seq);
+    if ((rc = store_get(sdb->st, txn, sdb->dbi[SDB_SENT], "sent", key, 8, &v, why)))
+	return (rc);
+    if (decode_out(&k, &v, out) < 0) {
+	sb_printf(why, "%s: damaged sent entry %llu", store_path(sdb->st),
+		  (unsigned long long) seq);
+	return (-1);
+    }
+    return (SDB_OK);
+}
+
+/* statedb_suppressed - 1 when crier no longer mails address (*count: why), else 0 */
+int     statedb_suppressed(STATEDB *sdb, MDB_txn *txn, const char *address, unsigned *count)
+{
+    STRBUF  k = STRBUF_INIT, why = STRBUF_INIT;
+    MDB_val v;
+    SDB_ADDR a;
+    int     hit;
+
+    addr_key(&k, address);
+    hit = store_get(sdb->st, txn, sdb->dbi[SDB_BOUNCES], "bounces", k.s, k.len, &v, &why)
+	== STORE_OK && decode_addr(&v, &a) == 0 && a.suppressed;
+    *count = hit ? a.count : 0;
+    sb_free(&k), sb_free(&why);
+    return (hit);
+}
+
+/* An SDB_ADDR_FN and its context, for walk(). */
+typedef struct each_addr {
+    SDB_ADDR_FN fn;
+    void   *ctx;
+} EACH_ADDR;
+
+static int each_addr(const MDB_val *k, const MDB_val *v, void *ctx)
+{
+    EACH_ADDR *e = ctx;
+    SDB_ADDR a;
+
+    (void) k;
+    return (decode_addr(v, &a) == 0 && e->fn(&a, e->ctx) != 0 ? WALK_STOP : WALK_NEXT);
+}
+
+/* statedb_bounces_each - every address that bounced, in key order, until fn says stop */
+int     statedb_bounces_each(STATEDB *sdb, MDB_txn *txn, SDB_ADDR_FN fn, void *ctx,
+			             STRBUF *why)
+{
+    EACH_ADDR e = {fn, ctx};
+
+    return (walk(sdb, txn, SDB_BOUNCES, each_addr, &e, why));
+}
+
+static int count_any(const MDB_val *k, const MDB_val *v, void *ctx)
+{
+    (void) k, (void) v;
+    ((BWORK *) ctx)->done++;
+    return (WALK_DELETE);
+}
+
+/* unsuppress_work - one address's count gone, or (NULL) every one */
+static int unsuppress_work(MDB_txn *txn, void *ctx, STRBUF *why)
+{
+    BWORK  *m = ctx;
+    STRBUF  k = STRBUF_INIT;
+    int     rc;
+
+    m->done = 0;
+    if (m->address == NULL)
+	return (walk(m->sdb, txn, SDB_BOUNCES, count_any, m, why));
+    addr_key(&k, m->address);
+    rc = store_del(m->sdb->st, txn, m->sdb->dbi[SDB_BOUNCES], "bounces", k.s, k.len, why);
+    m->done = rc == STORE_OK;
+    sb_free(&k);
+    return (rc == STORE_NOTFOUND ? SDB_NONE : rc);
+}
+
+/*
+ * statedb_unsuppress - crier mails address again, its count starts anew
+ * (NULL: every address): SDB_OK with the count in *n, SDB_NONE, -1
+ */
+int     statedb_unsuppress(STATEDB *sdb, const char *address, size_t *n, STRBUF *why)
+{
+    BWORK   m = {sdb, NULL, address, 0};
+    int     rc = store_write(sdb->st, unsuppress_work, &m, why);
+
+    *n = rc == SDB_OK ? (size_t) m.done : 0;
+    return (rc < 0 ? -1 : rc);
 }
 
 /* statedb_count - entries in a table, by name */

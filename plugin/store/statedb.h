@@ -20,8 +20,15 @@
  *   requests  seq -> a mail to the request address, kept for self-service
  *   tokens    a used self-service token's signature -> when it was used
  *   dead      seq -> an outbox entry Postfix refused for good, or deferred
- *             for longer than outbox_max_age, with Postfix's last reply
- *             and when it died (kept event_retention days)
+ *             for longer than outbox_max_age, or for a suppressed address,
+ *             with Postfix's last reply and when it died; or a sent
+ *             notification that bounced, with only its headers and the
+ *             DSN's status and diagnostic (kept event_retention days)
+ *   sent      seq -> a notification Postfix took: its recipient, Message-ID,
+ *             X-Crier headers, Postfix's reply and when (kept
+ *             event_retention days), so that a bounce finds it
+ *   bounces   lower-cased address -> hard bounces in a row, the last one's
+ *             time and DSN, and whether crier stopped mailing it
  *
  * The outbox and dead entries carry when they were queued (an outbox
  * entry older than outbox_max_age goes dead at its next deferral) and
@@ -44,6 +51,7 @@
 #define SDB_OK		STORE_OK
 #define SDB_NONE	STORE_NOTFOUND	/* no such entry, or nothing left */
 #define SDB_DAMAGED	2		/* an entry that does not decode */
+#define SDB_BOUNCED	3		/* a bounced dead entry: only headers kept */
 #define SDB_NEW		0		/* statedb_known: never accepted */
 #define SDB_KNOWN	1		/* ... accepted before */
 
@@ -59,8 +67,40 @@ typedef struct sdb_out {
     uint64_t next_try;			/* time_t; 0: at once */
     uint64_t queued;			/* time_t it was queued; writing: 0 now */
     const char *reply;			/* Postfix's last reply ("" none; NULL) */
-    uint64_t died;			/* dead: time_t it went there */
+    uint64_t died;			/* dead: time_t it went there; sent: sent */
+    unsigned flags;			/* SDB_OUT_HEADERS */
 } SDB_OUT;
+
+#define SDB_OUT_HEADERS	1		/* msg is the headers only (sent, bounced) */
+
+/* What a bounce says of one sent notification (statedb_bounce). */
+typedef struct sdb_bounce {
+    uint64_t seq;
+    int     kind;			/* SDB_BOUNCE_* */
+    const char *reply;			/* for the dead table: status, diagnostic */
+    uint64_t now;
+    uint64_t window;			/* seconds; a bounce after more starts anew */
+    unsigned limit;			/* bounce_limit; 0: never suppress */
+    /* Set by statedb_bounce: */
+    unsigned count;			/* hard bounces in a row, now */
+    int     suppressed;			/* 1: crier no longer mails the address */
+    int     newly;			/* 1: suppressed by this bounce */
+} SDB_BOUNCE;
+
+#define SDB_BOUNCE_HARD	1		/* failed, 5.x.x: dead, and counted */
+#define SDB_BOUNCE_SOFT	2		/* failed otherwise: dead, not counted */
+#define SDB_BOUNCE_OK	3		/* delivered: the count starts anew */
+
+/* An address that bounced (the bounces table). */
+typedef struct sdb_addr {
+    const char *address;
+    unsigned count;
+    uint64_t last;			/* time_t of the last hard bounce */
+    int     suppressed;
+    const char *reply;			/* the last bounce's status and diagnostic */
+} SDB_ADDR;
+
+typedef int (*SDB_ADDR_FN) (const SDB_ADDR *a, void *ctx);
 
 typedef struct sdb_item {
     uint64_t seq;			/* reading */
@@ -115,7 +155,7 @@ long    statedb_events_prune(STATEDB *sdb, uint64_t before, STRBUF *why);
 
 int     statedb_outbox_next(STATEDB *sdb, MDB_txn *txn, uint64_t from, SDB_OUT *out,
 			            STRBUF *why);
-int     statedb_outbox_done(STATEDB *sdb, const uint64_t *seqs, size_t n, STRBUF *why);
+int     statedb_outbox_done(STATEDB *sdb, const SDB_OUT *sent, size_t n, STRBUF *why);
 int     statedb_outbox_defer(STATEDB *sdb, const SDB_OUT *o, STRBUF *why);
 int     statedb_outbox_dead(STATEDB *sdb, uint64_t seq, const char *reply, uint64_t now,
 			            STRBUF *why);
@@ -124,6 +164,12 @@ int     statedb_dead_next(STATEDB *sdb, MDB_txn *txn, uint64_t from, SDB_OUT *ou
 int     statedb_dead_resend(STATEDB *sdb, uint64_t seq, uint64_t now, size_t *n, STRBUF *why);
 int     statedb_dead_drop(STATEDB *sdb, uint64_t seq, size_t *n, STRBUF *why);
 long    statedb_dead_prune(STATEDB *sdb, uint64_t before, uint64_t now, STRBUF *why);
+int     statedb_sent_get(STATEDB *sdb, MDB_txn *txn, uint64_t seq, SDB_OUT *out, STRBUF *why);
+int     statedb_bounce(STATEDB *sdb, SDB_BOUNCE *b, STRBUF *why);
+int     statedb_suppressed(STATEDB *sdb, MDB_txn *txn, const char *address, unsigned *count);
+int     statedb_bounces_each(STATEDB *sdb, MDB_txn *txn, SDB_ADDR_FN fn, void *ctx,
+			             STRBUF *why);
+int     statedb_unsuppress(STATEDB *sdb, const char *address, size_t *n, STRBUF *why);
 int     statedb_count(STATEDB *sdb, const char *table, size_t *n, STRBUF *why);
 
 int     statedb_get_event(STATEDB *sdb, MDB_txn *txn, const char *event_id, const void **rec,

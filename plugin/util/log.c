@@ -37,13 +37,27 @@ void    log_set_level(int level)
     atomic_store_explicit(&log_level, level, memory_order_relaxed);
 }
 
+/*
+ * log_enabled - a line at this level would be logged. Callers ask before
+ * they build what only a debug line shows, so that it costs nothing at
+ * the levels above.
+ */
+int     log_enabled(int level)
+{
+    return (level >= atomic_load_explicit(&log_level, memory_order_relaxed));
+}
+
+/* log_v - one line; a control character in it (a newline from a mail) becomes '?' */
 static void log_v(int level, int prio, const char *tag, const char *fmt, va_list ap)
 {
-    char    buf[2048];
+    char    buf[2048], *p;
 
-    if (level < atomic_load_explicit(&log_level, memory_order_relaxed))
+    if (!log_enabled(level))
 	return;
     vsnprintf(buf, sizeof(buf), fmt, ap);
+    for (p = buf; *p; p++)
+	if ((unsigned char) *p < 0x20 || *p == 0x7f)
+	    *p = '?';
     syslog(prio, "%s%s", tag, buf);
 }
 

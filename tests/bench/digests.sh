@@ -271,9 +271,9 @@ pending() {
 # --- measuring -----------------------------------------------------------
 
 # avg_size OFFSET SENDER: the average size= Postfix logged after byte OFFSET
-# for messages from SENDER, and how many
+# for messages from SENDER (or its bounce addresses, SENDER+...), and how many
 avg_size() {
-    tail -c +"$(($1 + 1))" "$PF_LOG" | grep -F "from=<$2>, size=" \
+    tail -c +"$(($1 + 1))" "$PF_LOG" | grep -E "from=<${2%@*}(\+[^@>]*)?@${2#*@}>, size=" \
         | sed -n 's/.* size=\([0-9]*\),.*/\1/p' \
         | awk '{ s += $1; n++ } END { printf "%d %d\n", n ? s / n + 0.5 : 0, n }'
 }
@@ -359,8 +359,8 @@ phase_d() {
     tail -c +"$((off + 1))" "$CD_LOG" >"$W/log.d"
     [ "$(grep -c ' digest: .* status=queued$' "$W/log.d")" = "$N" ] \
         || fail "D round $r: $(grep -c ' digest: .* status=queued$' "$W/log.d") digests queued, not $N"
-    [ "$(grep -c ' outbox: .* status=sent$' "$W/log.d")" = "$N" ] \
-        || fail "D round $r: $(grep -c ' outbox: .* status=sent$' "$W/log.d") sent by the outbox, not $N"
+    [ "$(grep -cE ' outbox: .* status=sent( |$)' "$W/log.d")" = "$N" ] \
+        || fail "D round $r: $(grep -cE ' outbox: .* status=sent( |$)' "$W/log.d") sent by the outbox, not $N"
     grep -E ' (error|warning): ' "$W/log.d" | head -5 | sed 's/^/digests.sh: crierd: /' >&2
     [ "$(pending)" = 0 ] || fail "D round $r: $(pending) digests still pending"
     cd_stop || fail "round $r: crierd did not stop"
@@ -368,7 +368,7 @@ phase_d() {
     awk -v r="$r" -v n="$N" -v due="$tdue" -v t1="$T1" -v lead="$lead" -v ms="$MILTER_S" \
         -v sz="$DSIZE" -v cpu="$cpu" -v out="$W/results" -v bd="$W/breakdown" '
         $3 == "digest:" && / status=queued$/ { if (!q0) q0 = $1; q1 = $1 }
-        $3 == "outbox:" && / status=sent$/ { if (!s0) s0 = $1; s1 = $1 }
+        $3 == "outbox:" && / status=sent( |$)/ { if (!s0) s0 = $1; s1 = $1 }
         END {
             s = t1 - due
             printf "%-6s %-8s %8d %9.2f %9.1f %7d\n", "D", r, n, s, n / s, sz

@@ -1,7 +1,8 @@
 #!/bin/bash
 # change.sh - crierctl create, edit, clone, mute, unmute, delete on a copy
-# of the shipped rules.d: each change rewrites only the user's file, in the
-# canonical layout (the same settings give the same bytes); the reference
+# of the shipped rules.d: each change rewrites only the user's file, what
+# it writes in the canonical layout (the same settings give the same bytes;
+# comments.sh: what people wrote stays); the reference
 # product's refusals (defaults are not edited or deleted, nothing becomes
 # a duplicate, only what the catalog offers); and two writers at once lose
 # nothing.
@@ -58,6 +59,16 @@ expect_exit 1 ctl edit $ANA crit_video --unwhere severity --unwhere source_type 
 expect_in "$T/err" "notification 'crit_video' has no condition"
 expect_exit 1 ctl edit $ANA crit_video --no-reload
 expect_in "$T/err" "edit needs something to change"
+
+# a name crierctl made from the settings follows them (and the output says
+# so); a name given with --name (crit_video, above) stays
+expect_exit 0 ctl create $ANA --event qc_failed --where language=en --frequency daily --no-reload
+expect_in "$T/out" "saved qc_failed_en_daily"
+expect_exit 0 ctl edit $ANA qc_failed_en_daily --frequency hourly --no-reload
+expect_in "$T/out" "saved qc_failed_en_hourly (renamed from qc_failed_en_daily: a name made from the settings follows them)"
+grep -q "qc_failed_en_daily" "$ANAF" && fail "edit kept the derived name qc_failed_en_daily"
+grep -q "  crit_video = {" "$ANAF" || fail "edit renamed crit_video, a name given with --name"
+expect_exit 0 ctl delete $ANA qc_failed_en_hourly --no-reload
 
 # the refusals: duplicates, what the catalog does not offer, defaults
 expect_exit 1 ctl create $ANA --event redelivery_requested --where language=DE --frequency immediately --no-reload

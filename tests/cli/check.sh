@@ -39,6 +39,7 @@ expect_exit 0 "$CRIERCTL" --version
 expect_in "$T/out" "crierctl (crier)"
 expect_exit 0 "$CRIERCTL" --help
 expect_in "$T/out" "explain FILE|-"
+grep -n ' $' "$T/out" && fail "crierctl --help has lines that end in a space"
 
 # crier.conf sets the directories; an unknown key names its line.
 printf 'rules_dir = "%s";\nstate_dir = "%s";\n' "$RULES" "$T/state" >"$T/crier.conf"

@@ -40,6 +40,13 @@ jq -e '.digests[] | select(.recipient=="lena@studio.example" and .frequency=="we
          and .items == 1' "$T/pending" >/dev/null || fail "lena's weekly: $(cat "$T/pending")"
 "$CRIERCTL" -s "$CD_DIR/state" digests marco@juicepost.example | grep -q "2027-03-15T09:00:00Z (Europe/London)" \
     || fail "marco's daily in crierctl digests"
+# The table: each header stands over its column (ITEMS right-aligned).
+"$CRIERCTL" -s "$CD_DIR/state" digests >"$T/table" || fail "crierctl digests"
+awk 'NR == 1 { f = index($0, "FREQUENCY"); i = index($0, "ITEMS") + 4
+               z = index($0, "NEXT SEND (RECIPIENT"); u = index($0, "NEXT SEND (UTC)"); next }
+     substr($0, f - 1, 2) !~ /^ [^ ]/ || substr($0, i, 2) !~ /^[0-9] $/ ||
+     substr($0, z - 1, 2) !~ /^ [0-9]/ || substr($0, u - 1, 2) !~ /^ [0-9]/ { bad++; print }
+     END { exit bad || NR < 3 }' "$T/table" >&2 || fail "crierctl digests: columns misaligned"
 
 # 09:00 in Berlin: Ana's daily digest, and only hers.
 restart_at 2027-03-15T07:59:57Z

@@ -62,6 +62,7 @@ text "$reply" | grep -q "is muted" || fail "the answer does not say it is muted"
 undo=$(subject "$reply")
 case $undo in "confirm v1.u."*) ;; *) fail "the answer's subject is no undo: $undo" ;; esac
 grep -qF "\"$notif\"" "$ANAF" || fail "$notif not muted in ana.conf"
+diff "$T/ana.before" "$ANAF" | grep '^<' && fail "the mute took lines (comments) out of ana.conf"
 compiled_wait 2 || fail "no recompile after the mute"
 cp "$ANAF" "$T/ana.muted"
 
@@ -88,6 +89,7 @@ sleep 1
 ask $ANA "Re: $undo"
 text "$(answer 6)" | grep -q "is active again" || fail "undo did not unmute"
 grep -qF "\"$notif\"" "$ANAF" && fail "undo left $notif muted"
+cmp -s "$ANAF" "$T/ana.before" || fail "mute and undo did not give back ana.conf byte for byte"
 cp "$ANAF" "$T/ana.undone"
 
 # A command that changes settings asks for a confirmation first.

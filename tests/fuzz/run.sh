@@ -1,7 +1,7 @@
 #!/bin/bash
 # tests/fuzz/run.sh SECONDS - build the libFuzzer targets with clang (the
-# event parsers, mail to the request address, the policy request reader,
-# digest schedules) and run each on a copy of its corpus
+# event parsers, mail to the request address, bounces (DSNs), the policy
+# request reader, digest schedules) and run each on a copy of its corpus
 # (tests/fuzz/corpus-NAME) for SECONDS (default 20). Exit 0 when nothing crashed. Needs clang and libclang-rt-14-dev (tests/run.sh installs them).
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -27,6 +27,7 @@ fuzz() {
 }
 fuzz event plugin/core/event.c plugin/core/event_mail.c plugin/core/mail.c
 fuzz selfmail plugin/core/selfmail.c plugin/core/mail.c
+fuzz dsn plugin/core/dsn.c plugin/core/mail.c
 fuzz policy plugin/core/policy_request.c plugin/core/policy.c plugin/core/throttle.c \
     plugin/core/conf.c plugin/core/schedule.c plugin/core/rrule.c plugin/core/tzfile.c
 fuzz sched plugin/core/schedule.c plugin/core/rrule.c plugin/core/tzfile.c

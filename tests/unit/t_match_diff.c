@@ -7,9 +7,10 @@
  * indexed matcher must give exactly the deliveries of a brute-force
  * reference written here straight from the definition in crier-rules(5);
  * with MATCH_EXPLAIN, every view of the event type must be accounted for
- * once, as a delivery or with a reason. Every event must parse and be
- * compared, and the deliveries in all must be many: a run that compares
- * nothing fails.
+ * once, as a delivery or with a reason; with MATCH_EXPLAIN_FEW too, but
+ * for the views of other partners past MATCH_FEW. Every event must parse
+ * and be compared, and the deliveries in all must be many: a run that
+ * compares nothing fails.
  */
 #include "config.h"
 
@@ -32,6 +33,7 @@ static unsigned long long rnd_state;
 static const char *const gen_file = "generated.conf";
 static unsigned long compared;		/* events matched both ways */
 static unsigned long delivered;		/* deliveries the reference found */
+static unsigned long cut;		/* MATCH_EXPLAIN_FEW left others out */
 
 static unsigned rnd(unsigned n)
 {
@@ -315,6 +317,45 @@ static int same(const STRV *a, const STRV *b)
     return (1);
 }
 
+/* others - how many exclusions are for another partner */
+static size_t others(const MATCH *m)
+{
+    size_t  i, n = 0;
+
+    for (i = 0; i < m->nexcluded; i++)
+	n += strncmp(m->excluded[i].reason, "other partner:", 14) == 0;
+    return (n);
+}
+
+/*
+ * check_few - MATCH_EXPLAIN_FEW: the deliveries and the candidates'
+ * reasons of the full explanation, and at most MATCH_FEW others (all of
+ * them unless it says it cut)
+ */
+static void check_few(RULESDB *rdb, MDB_txn *txn, const EVENT *ev, const MATCH *mx,
+		              const STRV *deliveries)
+{
+    STRV    got = STRV_INIT;
+    STRBUF  why = STRBUF_INIT;
+    MATCH  *mf = NULL;
+
+    CHECK(match_event(rdb, txn, ev, MATCH_EXPLAIN | MATCH_EXPLAIN_FEW, &mf, &why) == MATCH_OK,
+	  "%s", sb_str(&why));
+    if (mf) {
+	hits_strv(mf, &got);
+	CHECK(same(deliveries, &got), "event %s: explain few changes the deliveries", ev->id);
+	CHECK(mf->nexcluded - others(mf) == mx->nexcluded - others(mx), "event %s: explain "
+	      "few gives other reasons for the candidates", ev->id);
+	CHECK(others(mf) <= MATCH_FEW && (mf->others_cut || others(mf) == others(mx)),
+	      "event %s: %zu others of %zu, cut %d", ev->id, others(mf), others(mx),
+	      mf->others_cut);
+	cut += mf->others_cut;
+    }
+    match_free(mf);
+    strv_free(&got);
+    sb_free(&why);
+}
+
 /* one_event - indexed against brute force, plain and explained */
 static void one_event(const RULES *r, RULESDB *rdb, MDB_txn *txn, const EVENT *ev)
 {
@@ -338,6 +379,7 @@ static void one_event(const RULES *r, RULESDB *rdb, MDB_txn *txn, const EVENT *e
 	      "explain accounts for %zu", ev->id, seen, mx->nhits + mx->nexcluded);
 	for (i = 0; i < mx->nexcluded; i++)
 	    CHECK(mx->excluded[i].reason && *mx->excluded[i].reason, "no reason");
+	check_few(rdb, txn, ev, mx, &got);
     }
     match_free(m);
     match_free(mx);
@@ -393,7 +435,9 @@ int     main(void)
 	  SEEDS * EVENTS_PER_SEED);
     CHECK(delivered >= MIN_DELIVERIES, "only %lu deliveries in all: the rule sets or events "
 	  "match too little to compare", delivered);
-    printf("t_match_diff: %lu events compared, %lu deliveries\n", compared, delivered);
+    CHECK(cut > 0, "MATCH_EXPLAIN_FEW never left others out: its limit is not tested");
+    printf("t_match_diff: %lu events compared, %lu deliveries, %lu explanations cut at %d "
+	   "others\n", compared, delivered, cut, MATCH_FEW);
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", state);
     if (system(cmd) != 0)
 	fprintf(stderr, "cannot remove %s\n", state);

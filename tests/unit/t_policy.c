@@ -116,6 +116,8 @@ static void test_decisions(void)
     CHECK(decide(p, t, 0, "11.1.2.3", "", "bot@x.feeds.example", ev) == POLICY_REFUSE, "subdomain");
     CHECK(decide(p, t, 0, "11.1.2.3", "", "", "x@example.com") == POLICY_DUNNO, "other");
     CHECK(decide(p, t, 0, "11.1.2.3", "", "", "events+x@crier.test") == POLICY_REFUSE, "ext");
+    CHECK(decide(p, t, 0, "11.1.2.3", "", "", "crier+b1.7.x@crier.test") == POLICY_DUNNO,
+	  "a bounce address");
     CHECK(decide(p, t, 0, "11.1.2.3", "", "", "eventsx@crier.test") == POLICY_REFUSE, "domain");
     CHECK(decide(p, t, 0, "11.1.2.3", "", "", "Postmaster@crier.test") == POLICY_DUNNO,
 	  "postmaster in crier_domain");

@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,9 +78,47 @@ static void key_file(void)
     sb_free(&why);
 }
 
+/*
+ * bounce_ids - a bounce id checks for its recipient (any case: mail
+ * systems may fold local parts) under its key, and for no other
+ * recipient, key, or altered character
+ */
+static void bounce_ids(void)
+{
+    TOKEN_KEY k, other;
+    STRBUF  tok = STRBUF_INIT;
+    uint64_t id = 0;
+    size_t  i;
+
+    fill(&k, 1);
+    fill(&other, 2);
+    token_bounce_make(&k, 4242, "Ana@JuicePost.example", &tok);
+    CHECK(strncmp(tok.s, "b1.4242.", 8) == 0 && tok.len == 28, "layout: %s", tok.s);
+    CHECK(token_bounce_id(tok.s, &id) == 0 && id == 4242, "id %llu", (unsigned long long) id);
+    CHECK(token_bounce_check(&k, tok.s, "ana@juicepost.example") == 0, "recipient's case");
+    for (i = 8; i < tok.len; i++)
+	tok.s[i] = (char) toupper((unsigned char) tok.s[i]);
+    CHECK(token_bounce_check(&k, tok.s, "ana@juicepost.example") == 0, "upper-case id");
+    CHECK(token_bounce_check(&k, tok.s, "bob@juicepost.example") < 0, "other recipient");
+    CHECK(token_bounce_check(&other, tok.s, "ana@juicepost.example") < 0, "other key");
+    for (i = 0; i < tok.len; i++) {
+	char   *t = strdup(tok.s);
+
+	t[i] = t[i] == '1' ? '2' : '1';
+	CHECK(token_bounce_check(&k, t, "ana@juicepost.example") < 0, "altered at %zu: %s", i, t);
+	free(t);
+    }
+    CHECK(token_bounce_id("b1.0.00112233445566778899", &id) < 0, "id 0");
+    CHECK(token_bounce_id("b1.12.0011223344556677889", &id) < 0, "short MAC");
+    CHECK(token_bounce_id("b1.12.0011223344556677889g", &id) < 0, "not hex");
+    CHECK(token_bounce_id("hello", &id) < 0 && token_bounce_id("b1..", &id) < 0, "junk");
+    sb_free(&tok);
+}
+
 int     main(void)
 {
     roundtrip();
     key_file();
+    bounce_ids();
     return (tap_done("t_token"));
 }
