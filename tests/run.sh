@@ -19,7 +19,7 @@ top=$(pwd)
 
 DEPS="build-essential autoconf automake libtool pkg-config libconfig-dev liblmdb-dev
 lmdb-utils libmilter-dev libgmime-3.0-dev libjansson-dev libsodium-dev
-libcurl4-openssl-dev jq
+libcurl4-openssl-dev libmicrohttpd-dev jq curl
 clang libclang-rt-14-dev postfix swaks miltertest tzdata python3 python3-dateutil
 debhelper lintian"
 

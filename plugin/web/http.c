@@ -1,0 +1,439 @@
+/*
+ * http.c - libmicrohttpd behind the small interface of http.h.
+ *
+ * libmicrohttpd does the protocol: request parsing, chunked bodies,
+ * keep-alive, and the form decoding of its post processor. It runs a pool
+ * of threads, each with its own epoll set on the one listening socket, so
+ * a request being answered never waits for a slow client's bytes, and a
+ * connection idle for the timeout is closed. A body larger than the limit
+ * gets 413 at once, from its Content-Length when it has one.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "http.h"
+#include "log.h"
+#include "mem.h"
+
+#define HTTP_MAX_FIELDS	256		/* form fields in one request */
+
+struct http {
+    struct MHD_Daemon *d;
+    HTTP_HANDLER fn;
+    void   *ctx;
+    HTTP_LIMITS lim;
+};
+
+/* What one request gathers before it is answered. */
+typedef struct req_state {
+    HTTP_REQ req;
+    char   *method;
+    char   *path;
+    char    client[INET6_ADDRSTRLEN];
+    struct MHD_PostProcessor *pp;
+    size_t  body;			/* bytes received */
+    int     refused;			/* 413/415 queued */
+} REQ_STATE;
+
+/* listen_unix - bind path, replacing a socket file nobody answers on */
+static int listen_unix(const char *path, STRBUF *why)
+{
+    struct sockaddr_un sun;
+    struct stat st;
+    int     fd;
+
+    memset(&sun, 0, sizeof(sun));
+    sun.sun_family = AF_UNIX;
+    if (strlen(path) >= sizeof(sun.sun_path)) {
+	sb_printf(why, "web_listen path %s is too long", path);
+	return (-1);
+    }
+    strcpy(sun.sun_path, path);
+    if (lstat(path, &st) == 0) {
+	if (!S_ISSOCK(st.st_mode)) {
+	    sb_printf(why, "web_listen %s exists and is not a socket", path);
+	    return (-1);
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd >= 0 && connect(fd, (struct sockaddr *) &sun, sizeof(sun)) == 0) {
+	    close(fd);
+	    sb_printf(why, "web_listen %s: another process is serving it", path);
+	    return (-1);
+	}
+	if (fd >= 0)
+	    close(fd);
+	(void) unlink(path);
+    }
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0 || bind(fd, (struct sockaddr *) &sun, sizeof(sun)) < 0
+	|| fchmod(fd, 0666) < 0 || listen(fd, SOMAXCONN) < 0) {
+	sb_printf(why, "cannot listen on web_listen unix:%s: %s", path, strerror(errno));
+	if (fd >= 0)
+	    close(fd);
+	return (-1);
+    }
+    return (fd);
+}
+
+/* listen_inet - bind inet:port@host or inet6:port@host (no host: every address) */
+static int listen_inet(const char *spec, int family, STRBUF *why)
+{
+    char   *port = xstrdup(strchr(spec, ':') + 1);
+    char   *host = strchr(port, '@');
+    struct addrinfo hints, *ai = NULL;
+    int     fd = -1, on = 1, err;
+
+    if (host)
+	*host++ = 0;
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = family;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    if ((err = getaddrinfo(host, port, &hints, &ai)) != 0) {
+	sb_printf(why, "web_listen %s: %s", spec, gai_strerror(err));
+	free(port);
+	return (-1);
+    }
+    fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) < 0
+	|| bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, SOMAXCONN) < 0) {
+	sb_printf(why, "cannot listen on web_listen %s: %s", spec, strerror(errno));
+	if (fd >= 0)
+	    close(fd);
+	fd = -1;
+    }
+    freeaddrinfo(ai);
+    free(port);
+    return (fd);
+}
+
+/* http_listen - bind spec (libmilter syntax); the socket in *fd */
+int     http_listen(const char *spec, int *fd, STRBUF *why)
+{
+    if (strncmp(spec, "inet:", 5) == 0 || strncmp(spec, "inet6:", 6) == 0)
+	*fd = listen_inet(spec, spec[4] == '6' ? AF_INET6 : AF_INET, why);
+    else if (strncmp(spec, "unix:/", 6) == 0 || strncmp(spec, "local:/", 7) == 0)
+	*fd = listen_unix(strchr(spec, ':') + 1, why);
+    else {
+	sb_printf(why, "web_listen \"%s\": use unix:/path or inet:port@host", spec);
+	*fd = -1;
+    }
+    return (*fd < 0 ? -1 : 0);
+}
+
+/* http_unlink - the last word of a server on a unix socket */
+void    http_unlink(const char *spec)
+{
+    if (strncmp(spec, "unix:/", 6) == 0 || strncmp(spec, "local:/", 7) == 0)
+	(void) unlink(strchr(spec, ':') + 1);
+}
+
+const char *http_arg(const HTTP_REQ *req, const char *name)
+{
+    return (MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name));
+}
+
+const char *http_cookie(const HTTP_REQ *req, const char *name)
+{
+    return (MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND, name));
+}
+
+const char *http_header(const HTTP_REQ *req, const char *name)
+{
+    return (MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name));
+}
+
+/* http_field - the first value of a form field, or NULL */
+const char *http_field(const HTTP_REQ *req, const char *name)
+{
+    size_t  i;
+
+    for (i = 0; i + 1 < req->form.len; i += 2)
+	if (strcmp(req->form.v[i], name) == 0)
+	    return (req->form.v[i + 1]);
+    return (NULL);
+}
+
+/* http_fields - every value of a form field, added to out; how many */
+size_t  http_fields(const HTTP_REQ *req, const char *name, STRV *out)
+{
+    size_t  i, n = 0;
+
+    for (i = 0; i + 1 < req->form.len; i += 2)
+	if (strcmp(req->form.v[i], name) == 0) {
+	    strv_add(out, req->form.v[i + 1]);
+	    n++;
+	}
+    return (n);
+}
+
+void    http_add_header(HTTP_RESP *resp, const char *name, const char *value)
+{
+    strv_add(&resp->headers, name);
+    strv_add(&resp->headers, value);
+}
+
+/* http_redirect - 303 See Other: after a POST, the browser GETs location */
+void    http_redirect(HTTP_RESP *resp, const char *location)
+{
+    resp->status = 303;
+    http_add_header(resp, "Location", location);
+}
+
+/*
+ * field_cb - one piece of a form field from the post processor: a value
+ * comes in pieces (off > 0 continues the last one)
+ */
+static enum MHD_Result field_cb(void *cls, enum MHD_ValueKind kind, const char *key,
+				        const char *filename, const char *content_type,
+				        const char *encoding, const char *data, uint64_t off,
+				        size_t size)
+{
+    REQ_STATE *rs = cls;
+    STRV   *f = &rs->req.form;
+    char   *joined;
+    size_t  had;
+
+    (void) kind, (void) filename, (void) content_type, (void) encoding;
+    if (off == 0 || f->len == 0) {
+	if (f->len >= 2 * HTTP_MAX_FIELDS)
+	    return (MHD_NO);
+	strv_add(f, key);
+	strv_take(f, xstrndup(data ? data : "", size));
+	return (MHD_YES);
+    }
+    had = strlen(f->v[f->len - 1]);
+    joined = xmalloc(had + size + 1);
+    memcpy(joined, f->v[f->len - 1], had);
+    memcpy(joined + had, data, size);
+    joined[had + size] = 0;
+    free(f->v[f->len - 1]);
+    f->v[f->len - 1] = joined;
+    return (MHD_YES);
+}
+
+/* security_headers - what every response says, whatever the page */
+static void security_headers(struct MHD_Response *r, int cacheable)
+{
+    MHD_add_response_header(r, "Content-Security-Policy",
+			    "default-src 'self'; frame-ancestors 'none'");
+    MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(r, "X-Frame-Options", "DENY");
+    MHD_add_response_header(r, "Cache-Control", cacheable ? "public, max-age=3600"
+			    : "no-store");
+}
+
+/* respond - the response, with its headers; MHD_NO closes the connection */
+static enum MHD_Result respond(struct MHD_Connection *conn, HTTP_RESP *resp)
+{
+    struct MHD_Response *r;
+    enum MHD_Result rc;
+    size_t  i;
+
+    r = MHD_create_response_from_buffer(resp->body.len, resp->body.s ? resp->body.s : "",
+					MHD_RESPMEM_MUST_COPY);
+    if (r == NULL)
+	return (MHD_NO);
+    MHD_add_response_header(r, "Content-Type", resp->type ? resp->type
+			    : "text/html; charset=utf-8");
+    security_headers(r, resp->cacheable);
+    for (i = 0; i + 1 < resp->headers.len; i += 2)
+	MHD_add_response_header(r, resp->headers.v[i], resp->headers.v[i + 1]);
+    rc = MHD_queue_response(conn, (unsigned) (resp->status ? resp->status : 200), r);
+    MHD_destroy_response(r);
+    return (rc);
+}
+
+/* refuse - a short plain-text error page */
+static enum MHD_Result refuse(struct MHD_Connection *conn, int status, const char *text)
+{
+    HTTP_RESP resp;
+    enum MHD_Result rc;
+
+    memset(&resp, 0, sizeof(resp));
+    resp.status = status;
+    resp.type = "text/plain; charset=utf-8";
+    sb_puts(&resp.body, text);
+    rc = respond(conn, &resp);
+    sb_free(&resp.body);
+    return (rc);
+}
+
+/* client_of - the peer's address as text; "local" on a unix socket */
+static void client_of(struct MHD_Connection *conn, char *out, size_t len)
+{
+    const union MHD_ConnectionInfo *ci;
+    const struct sockaddr *sa;
+
+    snprintf(out, len, "local");
+    ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (ci == NULL || (sa = ci->client_addr) == NULL)
+	return;
+    if (sa->sa_family == AF_INET)
+	inet_ntop(AF_INET, &((const struct sockaddr_in *) sa)->sin_addr, out, (socklen_t) len);
+    else if (sa->sa_family == AF_INET6)
+	inet_ntop(AF_INET6, &((const struct sockaddr_in6 *) sa)->sin6_addr, out,
+		  (socklen_t) len);
+}
+
+/* begin - the first call for a request: its state, and what can be refused at once */
+static enum MHD_Result begin(HTTP *h, struct MHD_Connection *conn, const char *url,
+			             const char *method, void **con_cls)
+{
+    REQ_STATE *rs = xcalloc(1, sizeof(REQ_STATE));
+    const char *len = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						  MHD_HTTP_HEADER_CONTENT_LENGTH);
+
+    *con_cls = rs;
+    rs->method = xstrdup(strcmp(method, "HEAD") == 0 ? "GET" : method);
+    rs->path = xstrdup(url);
+    client_of(conn, rs->client, sizeof(rs->client));
+    rs->req.method = rs->method;
+    rs->req.path = rs->path;
+    rs->req.client = rs->client;
+    rs->req.conn = conn;
+    if (strcmp(rs->method, "GET") != 0 && strcmp(rs->method, "POST") != 0) {
+	rs->refused = 1;
+	return (refuse(conn, 405, "Only GET and POST are served here.\n"));
+    }
+    if (strcmp(rs->method, "POST") != 0)
+	return (MHD_YES);
+    if (len && strtoull(len, NULL, 10) > h->lim.body) {
+	rs->refused = 1;
+	return (refuse(conn, 413, "The request is too large.\n"));
+    }
+    if ((rs->pp = MHD_create_post_processor(conn, 4096, field_cb, rs)) == NULL
+	&& MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type") != NULL) {
+	rs->refused = 1;
+	return (refuse(conn, 415, "Send a form (application/x-www-form-urlencoded).\n"));
+    }
+    return (MHD_YES);
+}
+
+/* on_request - libmicrohttpd's access handler: gather, then answer once */
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+				          const char *method, const char *version,
+				          const char *upload, size_t *upload_size, void **con_cls)
+{
+    HTTP   *h = cls;
+    REQ_STATE *rs = *con_cls;
+    HTTP_RESP resp;
+    enum MHD_Result rc;
+
+    (void) version;
+    if (rs == NULL)
+	return (begin(h, conn, url, method, con_cls));
+    if (*upload_size) {
+	rs->body += *upload_size;
+	if (!rs->refused && rs->body > h->lim.body) {
+	    rs->refused = 1;
+	    *upload_size = 0;
+	    return (refuse(conn, 413, "The request is too large.\n"));
+	}
+	if (!rs->refused && rs->pp && MHD_post_process(rs->pp, upload, *upload_size) != MHD_YES) {
+	    rs->refused = 1;
+	    *upload_size = 0;
+	    return (refuse(conn, 400, "The form could not be read.\n"));
+	}
+	*upload_size = 0;
+	return (MHD_YES);
+    }
+    if (rs->refused)
+	return (MHD_YES);
+    memset(&resp, 0, sizeof(resp));
+    h->fn(&rs->req, &resp, h->ctx);
+    rc = respond(conn, &resp);
+    sb_free(&resp.body);
+    strv_free(&resp.headers);
+    return (rc);
+}
+
+/* on_done - the request is over: forget its state */
+static void on_done(void *cls, struct MHD_Connection *conn, void **con_cls,
+		            enum MHD_RequestTerminationCode toe)
+{
+    REQ_STATE *rs = *con_cls;
+
+    (void) cls, (void) conn, (void) toe;
+    if (rs == NULL)
+	return;
+    if (rs->pp)
+	MHD_destroy_post_processor(rs->pp);
+    strv_free(&rs->req.form);
+    free(rs->method);
+    free(rs->path);
+    free(rs);
+    *con_cls = NULL;
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    STRBUF  sb = STRBUF_INIT;
+
+    (void) cls;
+    sb_vprintf(&sb, fmt, ap);
+    while (sb.len && sb.s[sb.len - 1] == '\n')
+	sb.s[--sb.len] = 0;
+    msg_warn("web: http: %s", sb.s);
+    sb_free(&sb);
+}
+
+/* fd_room - connections the descriptor limit leaves room for */
+static unsigned fd_room(unsigned want)
+{
+    struct rlimit rl;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY
+	&& rl.rlim_cur < (rlim_t) want + 64)
+	return (rl.rlim_cur > 128 ? (unsigned) rl.rlim_cur - 64 : 64);
+    return (want);
+}
+
+/* http_start - serve fd with lim's limits; each request to fn */
+HTTP   *http_start(int fd, const HTTP_LIMITS *lim, HTTP_HANDLER fn, void *ctx, STRBUF *why)
+{
+    HTTP   *h = xcalloc(1, sizeof(HTTP));
+
+    h->fn = fn;
+    h->ctx = ctx;
+    h->lim = *lim;
+    h->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL
+			    | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, h,
+			    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
+			    MHD_OPTION_LISTEN_SOCKET, fd,
+			    MHD_OPTION_THREAD_POOL_SIZE, lim->threads,
+			    MHD_OPTION_CONNECTION_LIMIT, fd_room(lim->connections),
+			    MHD_OPTION_PER_IP_CONNECTION_LIMIT, lim->per_client,
+			    MHD_OPTION_CONNECTION_TIMEOUT, lim->timeout,
+			    MHD_OPTION_CONNECTION_MEMORY_LIMIT, lim->memory,
+			    MHD_OPTION_NOTIFY_COMPLETED, on_done, h,
+			    MHD_OPTION_END);
+    if (h->d == NULL) {
+	sb_puts(why, "libmicrohttpd could not start on the web_listen socket");
+	free(h);
+	return (NULL);
+    }
+    return (h);
+}
+
+/* http_stop - no new requests; those under way are finished or cut */
+void    http_stop(HTTP *h)
+{
+    if (h == NULL)
+	return;
+    MHD_stop_daemon(h->d);
+    free(h);
+}

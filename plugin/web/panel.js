@@ -1,0 +1,35 @@
+/*
+ * panel.js - the one script of the panel: on the create, edit and clone
+ * form, choosing "Notify me when" brings that type's conditions and
+ * frequencies in place, without the extra step. Everything works without
+ * it; no framework, nothing from elsewhere.
+ */
+(function () {
+    "use strict";
+    var typeForm = document.getElementById("type-form");
+    var select = document.getElementById("type");
+    if (!typeForm || !select || !window.fetch || !window.URLSearchParams) {
+        return;
+    }
+    select.addEventListener("change", function () {
+        var params = new URLSearchParams(new FormData(typeForm));
+        var url = typeForm.getAttribute("action") + "?" + params.toString();
+        params.set("fragment", "1");
+        fetch(typeForm.getAttribute("action") + "?" + params.toString(),
+              { credentials: "same-origin" })
+            .then(function (r) {
+                if (!r.ok) { throw new Error(r.status); }
+                return r.text();
+            })
+            .then(function (html) {
+                var rest = document.getElementById("rest");
+                var box = document.createElement("div");
+                box.innerHTML = html;
+                if (rest && box.firstElementChild) {
+                    rest.replaceWith(box.firstElementChild);
+                    window.history.replaceState(null, "", url);
+                }
+            })
+            .catch(function () { typeForm.submit(); });
+    });
+}());

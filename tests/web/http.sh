@@ -1,0 +1,304 @@
+#!/bin/bash
+# http.sh - the notification settings panel over HTTP, with curl, against
+# the test server on a copy of the shipped rules.d: security headers on
+# every answer; signing in by a mailed link (once, 15 minutes, signature
+# checked) and the same answer for every address; sessions (cookie
+# attributes, CSRF, sign out, sign out everywhere, kept across a restart);
+# the list, a create with "Saved", a duplicate refused, a free-text value
+# shown escaped; defaults never edited or deleted, another person's
+# notification never touched; a GET of any link changes nothing; RFC 8058
+# one-click unsubscribe; limits on requests.
+. "${srcdir:-.}/tests/web/lib.sh"
+
+ANA=ana@juicepost.example
+web_setup
+web_start
+
+# --- security headers, on every kind of answer ---
+check_headers() {    # check_headers PERSONAL(0|1)
+    expect_in "$T/head" "Content-Security-Policy: default-src 'self'; frame-ancestors 'none'"
+    expect_in "$T/head" "Referrer-Policy: no-referrer"
+    expect_in "$T/head" "X-Content-Type-Options: nosniff"
+    [ "$1" = 1 ] && expect_in "$T/head" "Cache-Control: no-store"
+    grep -qi '<script>' "$T/body" && fail "$path: an inline script"
+    return 0
+}
+req GET /; expect_status 200; check_headers 1
+expect_in "$T/body" 'name="address"'
+req GET /static/panel.css; expect_status 200; check_headers 0
+expect_in "$T/head" "Content-Type: text/css"
+req GET /static/panel.js; expect_status 200; check_headers 0
+req GET /no-such-page; expect_status 303
+req POST /mute -d name=x; expect_status 403; check_headers 1
+req PUT /; expect_status 405; check_headers 1
+
+# --- asking for a link: one answer for all; a link only for users ---
+before=$(outbox_count)
+req POST /signin -d address=nobody@example.com; expect_status 200
+cp "$T/body" "$T/answer-stranger"
+req POST /signin --data-urlencode "address=$ANA"; expect_status 200
+cmp -s "$T/body" "$T/answer-stranger" || fail "the answer differs for a user and a stranger"
+expect_in "$T/body" "If this address receives notifications, a sign-in link is on its way"
+[ "$(outbox_count)" = $((before + 1)) ] || fail "outbox: $(outbox_count) messages, expected $((before + 1))"
+link=$(outbox_text | grep -ao "$URL/s/v1\.s\.[A-Za-z0-9_.-]*" | head -1)
+[ -n "$link" ] || fail "no sign-in link in the queued mail"
+outbox_text | grep -aq "^To: $ANA" || fail "the sign-in mail is not to $ANA"
+for _ in 1 2 3 4; do req POST /signin --data-urlencode "address=$ANA"; done
+[ "$(outbox_count)" -le $((before + 3)) ] || fail "per-address limit: $(outbox_count) messages queued"
+expect_in "$T/serve.log" "more than 3 a minute for the address"
+
+# --- the link: GET shows a button and signs nobody in; POST signs in, once ---
+token=${link##*/s/}
+req GET "/s/$token"; expect_status 200; check_headers 1
+expect_in "$T/body" "Sign in as $ANA"
+grep -qi '^Set-Cookie' "$T/head" && fail "GET of a sign-in link set a cookie"
+req POST "/s/$token"; expect_status 303
+expect_in "$T/head" "Location: /"
+cookie_line=$(grep '^Set-Cookie: __Host-crier=' "$T/head")
+for attr in HttpOnly Secure "Path=/" "SameSite=Lax"; do
+    case "$cookie_line" in *"; $attr"*) ;; *) fail "cookie lacks $attr: $cookie_line" ;; esac
+done
+case "$cookie_line" in *Domain=*) fail "a __Host- cookie with a Domain" ;; esac
+req POST "/s/$token"; expect_status 410
+expect_in "$T/body" "This link was used before."
+grep -q '^Set-Cookie' "$T/head" && fail "a used link set a cookie"
+req POST "/s/$(mint s $ANA "" $(( $(date +%s) - 16 * 60 )))"; expect_status 410
+expect_in "$T/body" "This link has expired."
+alt=$(mint s $ANA ""); alt="${alt%?}$( [ "${alt: -1}" = A ] && echo B || echo A)"
+req POST "/s/$alt"; expect_status 400
+expect_in "$T/body" "This link is not valid."
+req POST "/s/$(mint s tom@cafe.example "")"         # signed, but for no user of rules.d
+expect_in "$T/body" "no longer receives notifications"
+req POST "/s/$(mint m $ANA content_partner/qc_failures)"; expect_status 400   # a mute token
+manage=$(mint p $ANA "" $(( $(date +%s) - 30 * 86400 )))
+req POST "/s/$manage"; expect_status 303
+req POST "/s/$manage"; expect_status 303             # the footer's link works again
+req POST "/s/$(mint p $ANA "" $(( $(date +%s) - 61 * 86400 )))"; expect_status 410
+
+# --- the list ---
+sign_in $ANA
+req GET / -b "__Host-crier=$COOKIE"; expect_status 200; check_headers 1
+for t in "Content Partner" "Juice Post" "Europe/Berlin" ">Default notifications<" \
+    ">Custom notifications<" ">Immediately<" ">Daily<" "Redelivery Requested" \
+    "german_redeliveries" "Your digests"; do
+    expect_in "$T/body" "$t"
+done
+sed 's/Custom notifications.*//' "$T/body" | grep -q '/edit?n=' \
+    && fail "a default offers Edit"
+expect_in "$T/body" 'href="/edit?n=german_redeliveries"'
+expect_in "$T/body" 'href="/delete?n=german_redeliveries"'
+req GET "/?q=qc&event=" -b "__Host-crier=$COOKIE"
+expect_in "$T/body" "branded_qc_daily"
+grep -q "german_redeliveries" "$T/body" && fail "search 'qc' kept german_redeliveries"
+req GET "/?event=redelivery_requested" -b "__Host-crier=$COOKIE"
+expect_in "$T/body" "content_partner/all_redeliveries"
+grep -q "branded_qc_daily" "$T/body" && fail "search by event type kept branded_qc_daily"
+
+# --- CSRF: none, another session's, an altered one: refused, nothing changed ---
+sum=$(rules_sum)
+req POST /mute -b "__Host-crier=$COOKIE" -d name=content_partner/qc_failures; expect_status 403
+other_cookie=$COOKIE other_csrf=$CSRF
+sign_in $ANA
+req POST /mute -b "__Host-crier=$COOKIE" --data-urlencode "csrf=$other_csrf" \
+    -d name=content_partner/qc_failures
+expect_status 403
+req POST /mute -b "__Host-crier=$COOKIE" --data-urlencode "csrf=${CSRF}x" \
+    -d name=content_partner/qc_failures
+expect_status 403
+[ "$(rules_sum)" = "$sum" ] || fail "a refused POST changed rules.d"
+COOKIE=$other_cookie CSRF=$other_csrf
+
+# --- create the reference product's example; saved, highlighted; again: refused ---
+save() { req POST /save -b "__Host-crier=$COOKIE" --data-urlencode "csrf=$CSRF" "$@"; }
+save -d mode=create -d event=redelivery_requested -d w.content_type=Branded \
+    --data-urlencode "w.source_type=Video & Audio" -d frequency=daily
+expect_status 303
+id=redelivery_requested_branded_video_audio_daily
+expect_in "$T/head" "Location: /?did=saved&n=$id#n-$id"
+expect_in "$T/rules.d/users/ana.conf" "$id = {"
+"$CRIERCTL" -c "$T/crier.conf" list $ANA | grep -q "$id" || fail "$id is not in service"
+req GET "/?did=saved&n=$id" -b "__Host-crier=$COOKIE"
+expect_in "$T/body" "Saved '$id'"
+expect_in "$T/body" "class=\"notif saved\" id=\"n-$id\""
+expect_in "$T/serve.log" "web: user=<$ANA> create notification=$id via=web"
+save -d mode=create -d event=redelivery_requested -d w.content_type=Branded \
+    --data-urlencode "w.source_type=Video & Audio" -d frequency=daily -d name=again
+expect_status 422
+expect_in "$T/body" "already exists as &#39;$id&#39;"
+expect_in "$T/body" 'value="Branded" checked'                 # the input is kept
+grep -q "$T/rules.d" "$T/body" && fail "an error shows a path of the server"
+save -d mode=create -d event=redelivery_requested -d frequency=daily; expect_status 422
+expect_in "$T/body" "Choose at least one condition under Where."
+save -d mode=create -d event=redelivery_requested -d w.content_type=Nope -d frequency=daily
+expect_in "$T/body" "&#39;Nope&#39; is not a value this event type offers for Content Type."
+save -d mode=create -d event=redelivery_requested -d w.content_type=Branded -d frequency=weekly
+expect_in "$T/body" "Choose one of the frequencies this event type offers."
+save -d mode=create -d event=redelivery_requested -d w.bogus=1 -d frequency=daily
+expect_in "$T/body" "&#39;bogus&#39; is not a condition this event type offers."
+
+# --- a free-text value is shown escaped, on the list and in the form ---
+save -d mode=create -d event=qc_failed --data-urlencode "t.language=<script>alert(1)</script>" \
+    -d frequency=daily
+expect_status 303
+req GET / -b "__Host-crier=$COOKIE"
+expect_in "$T/body" "&lt;script&gt;alert(1)&lt;/script&gt;"
+grep -q "<script>alert" "$T/body" && fail "the free-text value is not escaped on the list"
+xid=$(grep -o 'id="n-qc_failed_script[^"]*"' "$T/body" | head -1 | sed 's/id="n-//; s/"$//')
+req GET "/edit?n=$xid" -b "__Host-crier=$COOKIE"
+expect_in "$T/body" 'value="&lt;script&gt;alert(1)&lt;/script&gt;"'
+grep -q "<script>alert" "$T/body" && fail "the free-text value is not escaped in the form"
+
+# --- defaults: no edit, no delete; the same refusal as crierctl ---
+sum=$(rules_sum)
+req POST /delete -b "__Host-crier=$COOKIE" --data-urlencode "csrf=$CSRF" \
+    -d name=content_partner/qc_failures
+expect_status 409
+"$CRIERCTL" -c "$T/crier.conf" delete $ANA content_partner/qc_failures 2>"$T/ctl.err"
+expect_in "$T/body" "$(sed "s/^crierctl: delete: //; s/'/\&#39;/g" "$T/ctl.err" | head -1)"
+save -d mode=edit -d src=content_partner/qc_failures -d event=qc_failed -d w.severity=Minor \
+    -d frequency=daily
+expect_in "$T/body" "defaults cannot be edited"
+req GET "/edit?n=content_partner/qc_failures" -b "__Host-crier=$COOKIE"; expect_status 409
+req GET "/delete?n=content_partner/qc_failures" -b "__Host-crier=$COOKIE"; expect_status 409
+[ "$(rules_sum)" = "$sum" ] || fail "a refused change to a default changed rules.d"
+
+# --- another person's notifications: never seen, never changed ---
+tomf=$(grep -l 'tom@' "$T/rules.d/users/"*.conf | head -1)
+theirs=$(awk '/^custom/ {c=1} c && /^  [a-z_]+ = \{/ {print $1; exit}' "$tomf")
+[ -n "$theirs" ] || theirs=$(awk '/^custom/ {c=1} c && /= \{/ && !/^custom/ {print $1; exit}' \
+    "$(grep -l '^custom' "$T/rules.d/users/"*.conf | grep -v ana.conf | head -1)")
+sum=$(rules_sum)
+for verb in mute unmute delete; do
+    req POST /$verb -b "__Host-crier=$COOKIE" --data-urlencode "csrf=$CSRF" -d "name=$theirs"
+    expect_status 409
+done
+save -d mode=edit -d "src=$theirs" -d event=qc_failed -d w.severity=Minor -d frequency=daily
+expect_status 422
+save -d mode=clone -d "src=$theirs" -d event=qc_failed -d w.severity=Minor -d frequency=daily
+expect_status 422
+req POST /mute -b "__Host-crier=$COOKIE" --data-urlencode "csrf=$CSRF" \
+    -d name=fulfillment_partner/all_assigned -d user=tom@cafe.example
+expect_status 409
+req GET "/edit?n=$theirs" -b "__Host-crier=$COOKIE"; expect_status 404
+[ "$(rules_sum)" = "$sum" ] || fail "a request about another person's notification changed rules.d"
+
+# --- mute, unmute, clone, edit, delete (with its confirmation) ---
+req POST /mute -b "__Host-crier=$COOKIE" --data-urlencode "csrf=$CSRF" \
+    -d name=content_partner/qc_failures
+expect_status 303
+expect_in "$T/rules.d/users/ana.conf" '"content_partner/qc_failures"'
+req POST /unmute -b "__Host-crier=$COOKIE" --data-urlencode "csrf=$CSRF" \
+    -d name=content_partner/qc_failures
+expect_status 303
+req GET "/clone?n=content_partner/qc_failures" -b "__Host-crier=$COOKIE"; expect_status 200
+expect_in "$T/body" 'value="Critical" checked'
+save -d mode=clone -d src=content_partner/qc_failures -d event=qc_failed -d w.severity=Critical \
+    -d frequency=daily -d name=crit_daily
+expect_status 303
+expect_in "$T/rules.d/users/ana.conf" "crit_daily = {"
+save -d mode=edit -d src=crit_daily -d event=qc_failed -d w.severity=Critical \
+    -d w.content_type=Branded -d frequency=hourly
+expect_status 303
+expect_in "$T/rules.d/users/ana.conf" 'frequency = "hourly";'
+req GET "/new?event=qc_failed&fragment=1" -b "__Host-crier=$COOKIE"; expect_status 200
+head -c 30 "$T/body" | grep -q '^<div id="rest"' || fail "the fragment for panel.js is not the form's rest"
+expect_in "$T/body" 'name="w.severity"'
+req GET "/new" -b "__Host-crier=$COOKIE"
+expect_in "$T/body" 'id="type-form"'
+grep -q 'id="save-form"' "$T/body" && fail "without a type, the form skips the type step"
+req GET "/delete?n=crit_daily" -b "__Host-crier=$COOKIE"; expect_status 200
+expect_in "$T/body" "This cannot be undone."
+grep -q "crit_daily = {" "$T/rules.d/users/ana.conf" || fail "GET /delete deleted"
+req POST /delete -b "__Host-crier=$COOKIE" --data-urlencode "csrf=$CSRF" -d name=crit_daily
+expect_status 303
+grep -q "crit_daily = {" "$T/rules.d/users/ana.conf" && fail "crit_daily is still there"
+
+# --- a GET of every link changes nothing ---
+sum=$(rules_sum) out=$(outbox_count)
+for page in / /new "/new?event=qc_failed" "/clone?n=content_partner/qc_failures" \
+    "/edit?n=german_redeliveries" "/delete?n=german_redeliveries"; do
+    req GET "$page" -b "__Host-crier=$COOKIE"
+    grep -o 'href="[^"]*"' "$T/body" | sed 's/^href="//; s/"$//; s/&amp;/\&/g' >>"$T/links"
+done
+echo "/s/$(mint s $ANA "")" >>"$T/links"
+echo "/u/$(mint m $ANA content_partner/due_dates)" >>"$T/links"
+sort -u "$T/links" | grep '^/' >"$T/links.u"
+[ "$(wc -l <"$T/links.u")" -ge 8 ] || fail "only $(wc -l <"$T/links.u") links found"
+while read -r l; do req GET "$l" -b "__Host-crier=$COOKIE"; done <"$T/links.u"
+[ "$(rules_sum)" = "$sum" ] || fail "a GET changed rules.d"
+[ "$(outbox_count)" = "$out" ] || fail "a GET queued mail"
+
+# --- RFC 8058 one-click unsubscribe ---
+u=$(mint m $ANA content_partner/due_dates)
+sum=$(rules_sum)
+req GET "/u/$u"; expect_status 200; check_headers 1
+expect_in "$T/body" ">Mute</button>"
+[ "$(rules_sum)" = "$sum" ] || fail "GET /u/ changed rules.d"
+req POST "/u/$u" -d x=y; expect_status 400
+req POST "/u/$u" -d List-Unsubscribe=One-Click; expect_status 200
+grep -q '^Set-Cookie' "$T/head" && fail "unsubscribe set a cookie"
+expect_in "$T/rules.d/users/ana.conf" '"content_partner/due_dates"'
+"$CRIERCTL" -c "$T/crier.conf" list $ANA | grep 'content_partner/due_dates' | grep -q muted \
+    || fail "the unsubscribe is not in service"
+req POST "/u/$u" -d List-Unsubscribe=One-Click; expect_status 410
+expect_in "$T/body" "This link was used before."
+req POST "/u/$(mint m $ANA content_partner/at_risk_rush $(( $(date +%s) - 61 * 86400 )))" \
+    -d List-Unsubscribe=One-Click
+expect_status 410
+u=$(mint m $ANA content_partner/at_risk_rush); u="${u%?}$( [ "${u: -1}" = A ] && echo B || echo A)"
+req POST "/u/$u" -d List-Unsubscribe=One-Click; expect_status 400
+req POST "/u/$(mint s $ANA "")" -d List-Unsubscribe=One-Click; expect_status 400
+req POST "/u/$(mint m $ANA content_partner/at_risk_rush)" -F List-Unsubscribe=One-Click
+expect_status 200                                    # multipart/form-data too (RFC 8058)
+
+# --- sessions: kept across a restart; sign out; sign out everywhere ---
+web_stop; web_start
+req GET / -b "__Host-crier=$COOKIE"
+expect_in "$T/body" "Your notifications"
+sign_in $ANA
+second=$COOKIE second_csrf=$CSRF
+req POST /signout -b "__Host-crier=$second" --data-urlencode "csrf=$second_csrf"
+expect_status 303
+expect_in "$T/head" "Max-Age=0"
+req GET / -b "__Host-crier=$second"
+expect_in "$T/body" 'name="address"'
+req GET / -b "__Host-crier=$other_cookie"
+expect_in "$T/body" "Your notifications"
+sign_in $ANA
+req POST /signout-all -b "__Host-crier=$COOKIE" --data-urlencode "csrf=$CSRF"
+for c in "$COOKIE" "$other_cookie"; do
+    req GET / -b "__Host-crier=$c"
+    expect_in "$T/body" 'name="address"'
+done
+
+# --- limits: a body too large; a client asking too often ---
+head -c 40000 /dev/zero | tr '\0' a >"$T/big"
+req POST /signin --data-binary "@$T/big"; expect_status 413
+for _ in $(seq 12); do req POST /signin -d address=x@example.com; done
+expect_in "$T/serve.log" "more than 10 a minute from the client"
+
+# 200 slow clients (headers never finished) do not stop a sign-in
+python3 - "$PORT" >"$T/slow.out" 2>&1 <<'PY' &
+import socket, sys, time
+conns = []
+for _ in range(200):
+    s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+    s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+    conns.append(s)
+print("open", len(conns), flush=True)
+time.sleep(6)
+PY
+slow=$!
+for _ in $(seq 100); do grep -q "open 200" "$T/slow.out" && break; sleep 0.05; done
+grep -q "open 200" "$T/slow.out" || fail "the slow clients did not connect: $(cat "$T/slow.out")"
+t0=$(date +%s%N)
+req POST /signin -d address=slow@example.com --max-time 5; expect_status 200
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+[ "$ms" -lt 2000 ] || fail "a sign-in took $ms ms behind 200 slow clients"
+kill "$slow" 2>/dev/null; wait "$slow" 2>/dev/null
+
+# --- the server stops cleanly, and (in a sanitizer build) with no report ---
+web_stop
+expect_in "$T/serve.log" "web: stopped"
+grep -E "runtime error|Sanitizer" "$T/serve.log" >&2 && fail "sanitizer reports in serve.log"
+finish
