@@ -21,7 +21,7 @@ DEPS="build-essential autoconf automake libtool pkg-config libconfig-dev liblmdb
 lmdb-utils libmilter-dev libgmime-3.0-dev libjansson-dev libsodium-dev
 libcurl4-openssl-dev libmicrohttpd-dev jq curl
 clang libclang-rt-14-dev postfix swaks miltertest tzdata python3 python3-dateutil
-debhelper lintian"
+debhelper lintian chromium chromium-driver python3-selenium"
 
 install_deps() {
     missing=$(dpkg-query -W -f='${Package} ${Status}\n' $DEPS 2>/dev/null \
@@ -115,15 +115,23 @@ else
     echo "FAIL: fuzz"; failed=$((failed + 1))
 fi
 
-# sanitized NAME DIR CFLAGS JOBS TESTS - configure DIR with clang and CFLAGS
-# (also the link flags), run TESTS with make -jJOBS, and count every report
-# the sanitizer wrote in DIR/reports (the *_OPTIONS the caller exported
-# send them there) as a failure. The directory is writable by all: crierd's
-# worker runs as nobody and writes its reports there too.
+# reports_dir - a directory for sanitizer reports that crierd's worker, which
+# runs as nobody, can reach and write: under /tmp, not under the checkout
+# (a clone in a mktemp -d directory is 0700). A report the worker cannot
+# write kills it ("Can't open file") and is lost.
+reports_dir() {
+    local d
+    d=$(mktemp -d /tmp/crier-reports.XXXXXX) && chmod 1777 "$d" && echo "$d"
+}
+
+# sanitized NAME DIR CFLAGS JOBS TESTS REPORTS - configure DIR with clang and
+# CFLAGS (also the link flags), run TESTS with make -jJOBS, and count every
+# report the sanitizer wrote in REPORTS (the *_OPTIONS the caller exported
+# send them there) as a failure.
 sanitized() {
-    local name=$1 dir=$2 cflags=$3 jobs=$4 tests=$5 t0
+    local name=$1 dir=$2 cflags=$3 jobs=$4 tests=$5 reports=$6 t0
     t0=$(date +%s)
-    rm -rf "$dir" && mkdir -p "$dir/reports" && chmod 1777 "$dir/reports"
+    rm -rf "$dir" && mkdir -p "$dir"
     if (cd "$dir" && "$top/configure" -q CC=clang CFLAGS="$cflags" LDFLAGS="$cflags" \
             && make -j2 >/dev/null 2>&1 && make -j"$jobs" check TESTS="$tests" >/dev/null 2>&1); then
         tally "$dir/test-suite.log"
@@ -132,19 +140,22 @@ sanitized() {
     else
         echo "the $name build failed"; failed=$((failed + 1))
     fi
-    if ls "$dir"/reports/* >/dev/null 2>&1; then
-        cat "$dir"/reports/*
+    if ls "$reports"/* >/dev/null 2>&1; then
+        cat "$reports"/*
         echo "FAIL: $name reports"; failed=$((failed + 1))
     fi
     echo "$name stage: $(( $(date +%s) - t0 )) s"
+    rm -rf "$reports"
 }
 
 step "unit tests, the milter and crierd end to end under AddressSanitizer + UBSan"
 asan="$top/build-asan"
-export ASAN_OPTIONS="log_path=$asan/reports/report" UBSAN_OPTIONS="log_path=$asan/reports/report:print_stacktrace=1"
+rep=$(reports_dir) || { echo "FAIL: no reports directory"; failed=$((failed + 1)); }
+export ASAN_OPTIONS="log_path=$rep/report" UBSAN_OPTIONS="log_path=$rep/report:print_stacktrace=1"
 sanitized AddressSanitizer "$asan" \
     "-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g -O1" 2 \
-    '$(UNIT_TESTS) $(CLI_TESTS) $(SCHED_TESTS) tests/policy/protocol.sh tests/e2e/policy.sh tests/e2e/notify.sh tests/e2e/selfservice.sh'
+    '$(UNIT_TESTS) $(CLI_TESTS) $(SCHED_TESTS) tests/policy/protocol.sh tests/e2e/policy.sh tests/e2e/notify.sh tests/e2e/selfservice.sh' \
+    "$rep"
 unset ASAN_OPTIONS UBSAN_OPTIONS
 
 step "unit tests, the milter, the policy service and every crierd thread under ThreadSanitizer"
@@ -152,9 +163,11 @@ tsan="$top/build-tsan"
 # libmilter's shutdown races are suppressed (tests/tsan.supp says why); GLib's
 # slice allocator recycles memory between threads unseen by TSan: plain malloc.
 # The tests mostly wait (Postfix, token buckets, digest times): -j4 on two cores.
-export TSAN_OPTIONS="log_path=$tsan/reports/tsan suppressions=$top/tests/tsan.supp" G_SLICE=always-malloc
+rep=$(reports_dir) || { echo "FAIL: no reports directory"; failed=$((failed + 1)); }
+export TSAN_OPTIONS="log_path=$rep/tsan suppressions=$top/tests/tsan.supp" G_SLICE=always-malloc
 sanitized ThreadSanitizer "$tsan" "-fsanitize=thread -g -O1" 4 \
-    '$(UNIT_TESTS) tests/milter/events.sh tests/policy/protocol.sh tests/e2e/notify.sh tests/e2e/policy.sh tests/e2e/selfservice.sh tests/e2e/digests.sh tests/e2e/reload.sh'
+    '$(UNIT_TESTS) tests/milter/events.sh tests/policy/protocol.sh tests/e2e/notify.sh tests/e2e/policy.sh tests/e2e/selfservice.sh tests/e2e/digests.sh tests/e2e/reload.sh' \
+    "$rep"
 unset TSAN_OPTIONS G_SLICE
 
 echo "$passed passed, $failed failed"

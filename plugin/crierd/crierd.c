@@ -522,11 +522,11 @@ static void hup_forward(int sig)
  * worker_signals - a SIGHUP sent to every crierd process (pkill -HUP
  * crierd, systemctl kill -s HUP) reaches the worker too, where libmilter's
  * signal thread would take it to mean "stop". The worker's main thread
- * takes it first and hands it to the supervisor: every other thread of
- * ours blocks it (service_thread), the main thread never does (not even
- * in the handler: SA_NODEFER), and Linux gives a signal sent to a process
- * to its main thread whenever that thread does not block it. SIGTERM and
- * SIGINT stay blocked here: they are libmilter's, for the stop.
+ * takes it and hands it to the supervisor: every other thread of ours
+ * blocks it (service_thread), the main thread never does (not even in the
+ * handler: SA_NODEFER), and libmilter's signal thread does not wait for
+ * it (milter.c, sigwait). SIGTERM and SIGINT stay blocked here: they are
+ * libmilter's, for the stop.
  */
 static void worker_signals(void)
 {
@@ -824,7 +824,7 @@ static int supervise(sigset_t *set, pid_t pid)
 	    msg_error("%s", why.s);
 	    sb_reset(&why);
 	}
-	if (sigwait(set, &sig) != 0)
+	if ((sig = sigwaitinfo(set, NULL)) <= 0)	/* not sigwait: milter.c */
 	    continue;
 	if (sig == SIGHUP) {
 	    msg_info("SIGHUP: reloading");

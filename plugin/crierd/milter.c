@@ -19,7 +19,9 @@
 #include "config.h"
 
 #include <libmilter/mfapi.h>
+#include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -494,4 +496,32 @@ int     milter_setup(const CONF *conf, gid_t group, STRBUF *why)
 int     milter_run(void)
 {
     return (smfi_main() == MI_SUCCESS ? 0 : -1);
+}
+
+/*
+ * sigwait - the sigwait(3) libmilter's signal thread calls, in the worker
+ * only (smfi_main starts that thread; the supervisor, which waits with
+ * sigwaitinfo and sigtimedwait, never does). That thread waits for SIGHUP,
+ * SIGTERM and SIGINT and stops the milter on any of them. In crierd SIGHUP
+ * means "reload": the worker's main thread hands it to the supervisor
+ * (crierd.c, worker_signals). Linux gives a signal sent to the process to
+ * any thread that is waiting for it when the main thread still has the
+ * previous one pending (a burst of pkill -HUP), so libmilter's thread must
+ * not wait for SIGHUP at all: this definition, which libmilter's call
+ * resolves to (the executable's symbols come first, and a sanitizer's
+ * interceptor is weak), waits for the same set without SIGHUP.
+ */
+int     sigwait(const sigset_t *set, int *sig)
+{
+    sigset_t without_hup = *set;
+    int     got;
+
+    sigdelset(&without_hup, SIGHUP);
+    do
+	got = sigwaitinfo(&without_hup, NULL);
+    while (got < 0 && errno == EINTR);
+    if (got < 0)
+	return (errno);
+    *sig = got;
+    return (0);
 }

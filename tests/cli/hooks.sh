@@ -26,9 +26,10 @@ expect_in "$T/err" "pre-commit: rules.d does not pass crierctl check; commit ref
 git clone -q "$T/ops" "$T/host" || fail "clone"
 cp "$srcdir/contrib/hooks/post-merge" "$T/host/.git/hooks/post-merge"
 # A stand-in for crierd that dies of the SIGHUP: crierctl reload signals only
-# a program named crierd whose -c names this pid_file (a copy of perl here).
+# a program named crierd whose -c names this pid_file (a copy of perl here,
+# with SIGHUP at its default action even when the tests run under nohup).
 mkdir "$T/bin" && cp "$(command -v perl)" "$T/bin/crierd"
-"$T/bin/crierd" -e 'sleep 300' -- -c "$T/crier.conf" & fake=$!; disown $fake
+"$T/bin/crierd" -e '$SIG{HUP} = "DEFAULT"; sleep 300' -- -c "$T/crier.conf" & fake=$!; disown $fake
 echo $fake >"$T/crierd.pid"
 printf 'pid_file = "%s";\nrules_dir = "%s";\nstate_dir = "%s";\n' \
     "$T/crierd.pid" "$T/host/rules.d" "$T/state" >"$T/crier.conf"
@@ -58,7 +59,7 @@ git --git-dir="$T/bare.git" update-ref refs/crier/deployed main
 mkdir "$T/etc" && git --git-dir="$T/bare.git" archive main | tar -x -C "$T/etc" || fail "old deploy"
 "$CRIERCTL" -r "$T/etc/rules.d" mute $ANA content_partner/due_dates --no-reload >/dev/null || fail "mute"
 cp "$srcdir/contrib/hooks/post-receive" "$T/bare.git/hooks/post-receive"
-"$T/bin/crierd" -e 'sleep 300' -- -c "$T/crier.conf" & fake=$!; disown $fake
+"$T/bin/crierd" -e '$SIG{HUP} = "DEFAULT"; sleep 300' -- -c "$T/crier.conf" & fake=$!; disown $fake
 printf 'pid_file = "%s";\nrules_dir = "%s";\nstate_dir = "%s";\n' \
     "$T/crierd.pid" "$T/etc/rules.d" "$T/state" >"$T/crier.conf" && echo $fake >"$T/crierd.pid"
 sed -i 's/language = \[ "de" \];/language = [ "de", "at" ];/' "$T/ops/rules.d/users/ana.conf"

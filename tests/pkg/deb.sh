@@ -335,6 +335,7 @@ if [ -z "$why" ] && pf_setup "$work/postfix" >"$work/pf_setup.out" 2>&1; then
     done < <(logical_lines "$EXAMPLES/postfix/master.cf.snippet")
     printf '127.0.0.1/32\tunix:/run/crier/milter\n' >"$PF_CONF/crier_milters"
     printf 'crier-request@crier.test\tcrier:[127.0.0.1]:10027\n' >"$PF_CONF/crier_transport"
+    printf '/^crier\\+.+@crier\\.test$/\tcrier:[127.0.0.1]:10027\n' >"$PF_CONF/crier_bounces"
     printf '%s\tcrier_policy\n' events@crier.test crier-request@crier.test crier@crier.test \
         >"$PF_CONF/crier_addresses"
     postmap "hash:$PF_CONF/crier_transport" && postmap "hash:$PF_CONF/crier_addresses" \
