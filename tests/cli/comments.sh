@@ -1,6 +1,6 @@
 #!/bin/bash
 # comments.sh - every verb that changes settings keeps the comments people
-# wrote: tests/cli/comments/rita.conf has them in every place (file header,
+# wrote: tests/cli/comments.golden/rita.conf has them in every place (file header,
 # above a notification, inside one, trailing on a line, between
 # notifications, at the end of a group and of the file). Each verb is
 # applied to it alone and the result compared with a golden file
@@ -8,7 +8,7 @@
 # file crierctl cannot splice into is written whole, with a warning.
 . "${srcdir:-.}/tests/cli/lib.sh"
 
-G="$srcdir/tests/cli/comments"
+G="$srcdir/tests/cli/comments.golden"
 R="$T/rules"
 cp -r "$RULES" "$R" && chmod -R u+w "$R"
 F="$R/users/rita.conf"
