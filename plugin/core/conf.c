@@ -57,6 +57,8 @@ static const struct conf_key {
     {"recipient_delimiter", CONF_STR, "+", offsetof(CONF, recipient_delimiter)},
     {"bounce_limit", CONF_COUNT, "5", offsetof(CONF, bounce_limit)},
     {"bounce_window", CONF_INT, "14", offsetof(CONF, bounce_window)},
+    {"web_listen", CONF_STR, "", offsetof(CONF, web_listen)},
+    {"web_base_url", CONF_STR, "", offsetof(CONF, web_base_url)},
     {NULL, 0, NULL, 0},
 };
 
@@ -142,6 +144,21 @@ static int conf_setting(CONF *cf, const char *path, const config_setting_t *s, S
     return (0);
 }
 
+/* conf_base_url - web_base_url ends in '/', so that links are BASE + "u/TOKEN" */
+static void conf_base_url(CONF *cf)
+{
+    size_t  len = strlen(cf->web_base_url);
+    char   *s;
+
+    if (len == 0 || cf->web_base_url[len - 1] == '/')
+	return;
+    s = xmalloc(len + 2);
+    memcpy(s, cf->web_base_url, len);
+    strcpy(s + len, "/");
+    free(cf->web_base_url);
+    cf->web_base_url = s;
+}
+
 /*
  * conf_load - read path over the values already in cf. A missing file is
  * an error only when must_exist (an explicit -c).
@@ -168,6 +185,7 @@ int     conf_load(CONF *cf, const char *path, int must_exist, STRBUF *why)
     for (i = 0; rc == 0 && i < config_setting_length(root); i++)
 	rc = conf_setting(cf, path, config_setting_get_elem(root, i), why);
     config_destroy(&c);
+    conf_base_url(cf);
     return (rc);
 }
 
@@ -223,6 +241,39 @@ static int conf_policy_ok(const CONF *cf, STRBUF *why)
 
     policy_free(p);
     return (p ? 0 : -1);
+}
+
+/*
+ * conf_web_ok - the panel: web_listen in libmilter's syntax, and with it
+ * (or alone) a web_base_url that is an http(s) URL with a host and
+ * nothing that would break a header or a link (no query, fragment, space)
+ */
+static int conf_web_ok(const CONF *cf, STRBUF *why)
+{
+    const char *u = cf->web_base_url, *host, *p;
+
+    for (p = u; *p > 0x20 && *p < 0x7f; p++)	/* printable ASCII: a header as it is */
+	 /* void */ ;
+    if (*cf->web_listen == 0 && *u == 0)
+	return (0);
+    if (*cf->web_listen && !conf_socket_ok(cf->web_listen)) {
+	sb_printf(why, "web_listen \"%s\": use inet:PORT@ADDRESS or unix:/path, "
+		  "or \"\" for no panel", cf->web_listen);
+	return (-1);
+    }
+    if (*u == 0) {
+	sb_printf(why, "web_listen \"%s\" is set, so web_base_url is required: the panel's "
+		  "public URL, as \"https://notify.example.com/\"", cf->web_listen);
+	return (-1);
+    }
+    host = strncmp(u, "https://", 8) == 0 ? u + 8 : strncmp(u, "http://", 7) == 0 ? u + 7 : 0;
+    if (host == NULL || *host == 0 || *host == '/' || *p != 0
+	|| strpbrk(u, " <>\"'?#\\") != NULL) {
+	sb_printf(why, "web_base_url \"%s\": use the panel's public URL, as "
+		  "\"https://notify.example.com/\" (http or https, no query or fragment)", u);
+	return (-1);
+    }
+    return (0);
 }
 
 /*
@@ -297,5 +348,7 @@ int     conf_check(const CONF *cf, STRBUF *why)
 		  cf->crier_domain);
 	return (-1);
     }
+    if (conf_web_ok(cf, why) < 0)
+	return (-1);
     return (conf_policy_ok(cf, why));
 }

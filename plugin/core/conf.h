@@ -41,6 +41,8 @@ typedef struct conf {
     char   *recipient_delimiter;	/* Postfix's, for address extensions */
     long    bounce_limit;		/* hard bounces in a row before crier stops */
     long    bounce_window;		/* days; a later bounce starts a new count */
+    char   *web_listen;			/* the panel's socket (libmilter syntax), or "" */
+    char   *web_base_url;		/* the panel's public URL, ending in '/', or "" */
 } CONF;
 
 #define CONF_DEFAULT_FILE	CRIER_CONFDIR "/crier.conf"

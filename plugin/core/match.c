@@ -157,6 +157,25 @@ static int consider(MATCHER *mm, const RDB_VIEW *v)
     return (rc < 0 ? -1 : 0);
 }
 
+/*
+ * match_view - whether view v delivers ev to a user of the given partners
+ * ("*": every one), as match_event decides for its candidates: the event
+ * type and a partner of the user, not muted, every condition. 1 or 0, or
+ * -1 for a damaged view. For one view alone (the panel's preview).
+ */
+int     match_view(const RDB_VIEW *v, char *const *partners, size_t npartners,
+		           const EVENT *ev)
+{
+    size_t  i;
+
+    if (v->muted != RDB_ACTIVE || strcmp(v->event, ev->type) != 0)
+	return (0);
+    for (i = 0; i < npartners; i++)
+	if (strcmp(partners[i], "*") == 0 || str_casecmp(partners[i], ev->partner) == 0)
+	    return (cond_holds(v, ev, NULL));
+    return (0);
+}
+
 /* other_partner - explain a view of this event type whose user is elsewhere */
 static int other_partner(MATCHER *mm, const RDB_VIEW *v)
 {

@@ -53,6 +53,8 @@ typedef struct match {
 
 int     match_event(RULESDB *rdb, MDB_txn *txn, const EVENT *ev, int flags,
 		            MATCH **out, STRBUF *why);
+int     match_view(const RDB_VIEW *v, char *const *partners, size_t npartners,
+		           const EVENT *ev);
 void    match_free(MATCH *m);
 size_t  match_group_end(const MATCH *m, size_t start);
 const char *match_kind_name(int kind);

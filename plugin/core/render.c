@@ -68,9 +68,19 @@ static void render_mute_link(const char *request_address, const RENDER_NOTIF *n,
     sb_printf(out, "mailto:%s?subject=mute%%20%s", request_address, n->mute_token);
 }
 
-/* render_footer - why the mail came, and how to mute each notification */
-static void render_footer(const char *request_address, const char *what,
-			          const RENDER_NOTIF *notifs, size_t n, STRBUF *b)
+/* web_on - the panel's links go into this mail */
+static int web_on(const RENDER_WEB *web)
+{
+    return (web && web->base_url && *web->base_url && web->manage_token);
+}
+
+/*
+ * render_footer - why the mail came, how to mute each notification, and
+ * where to manage them all when the panel is on
+ */
+static void render_footer(const char *request_address, const RENDER_WEB *web,
+			          const char *what, const RENDER_NOTIF *notifs, size_t n,
+			          STRBUF *b)
 {
     size_t  i;
 
@@ -85,6 +95,9 @@ static void render_footer(const char *request_address, const char *what,
 		  what ? what : "", what ? " " : "", notifs[i].where, sb_str(&link));
 	sb_free(&link);
     }
+    if (web_on(web))
+	sb_printf(b, "\nManage your notifications: %ss/%s\n", web->base_url,
+		  web->manage_token);
 }
 
 /* render_body - the event for a person, then why it came and how to stop it */
@@ -111,7 +124,8 @@ static void render_body(const RENDER_IN *in, STRBUF *b)
 	sb_printf(b, "\n%s\n", v);
     if ((v = event_get(in->ev, "link")) != NULL)
 	sb_printf(b, "\n%s\n", v);
-    render_footer(in->request_address, in->event_title, in->notifs, in->nnotifs, b);
+    render_footer(in->request_address, &in->web, in->event_title, in->notifs, in->nnotifs,
+		  b);
     sb_printf(b, "\nEvent-Id: %s\n", in->ev->id);
 }
 
@@ -147,6 +161,7 @@ typedef struct compose {
     size_t  nnotifs;			/* List-Unsubscribe when it is alone */
     int     unsub_first;		/* ... or when the caller says so */
     const char *in_reply_to;		/* a reply: this instead of the list headers */
+    const RENDER_WEB *web;		/* the panel's links, or NULL */
     const STRBUF *text;
 } COMPOSE;
 
@@ -178,10 +193,15 @@ static void compose_headers(GMimeObject *m, const COMPOSE *c)
     set_raw(m, "List-Id", sb.s);
     if (c->nnotifs == 1 || c->unsub_first) {
 	sb_reset(&sb);
+	if (web_on(c->web))			/* RFC 8058: the https link first */
+	    sb_printf(&sb, "<%su/%s>, ", c->web->base_url, c->notifs[0].mute_token);
 	sb_putc(&sb, '<');
 	render_mute_link(c->request_address, &c->notifs[0], &sb);
 	sb_putc(&sb, '>');
 	set_raw(m, "List-Unsubscribe", sb.s);
+	if (web_on(c->web))
+	    g_mime_object_set_header(m, "List-Unsubscribe-Post", "List-Unsubscribe=One-Click",
+				     NULL);
     }
     if (c->event_id)
 	g_mime_object_set_header(m, "X-Crier-Event", c->event_id, NULL);
@@ -275,6 +295,7 @@ int     render_notification(const RENDER_IN *in, STRBUF *out, STRBUF *why)
 		in->notifs, in->nnotifs);
     c.subject = subject.s;
     c.event_id = in->ev->id;
+    c.web = &in->web;
     c.unsub_first = 1;			/* several: the first in List-Unsubscribe */
     c.text = &text;
     compose(&c, out);
@@ -345,7 +366,7 @@ static void digest_body(const RENDER_DIGEST *in, STRBUF *b)
 	sb_printf(b, "\n%zu more item%s did not fit in this message; %s in the next one, "
 		  "sent right after it.\n", in->more, in->more == 1 ? "" : "s",
 		  in->more == 1 ? "it follows" : "they follow");
-    render_footer(in->request_address, NULL, in->notifs, in->nnotifs, b);
+    render_footer(in->request_address, &in->web, NULL, in->notifs, in->nnotifs, b);
 }
 
 int     render_digest(const RENDER_DIGEST *in, STRBUF *out, STRBUF *why)
@@ -363,6 +384,7 @@ int     render_digest(const RENDER_DIGEST *in, STRBUF *out, STRBUF *why)
 		in->notifs, in->nnotifs);
     c.subject = subject.s;
     c.digest = in->frequency;
+    c.web = &in->web;
     c.text = &text;
     compose(&c, out);
     sb_free(&text);

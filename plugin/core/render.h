@@ -23,6 +23,15 @@ typedef struct render_notif {
     const char *mute_token;		/* signed, mutes exactly this one */
 } RENDER_NOTIF;
 
+/*
+ * The panel's links (web_base_url set): one-click List-Unsubscribe
+ * (RFC 8058) and "Manage your notifications"; all NULL: none.
+ */
+typedef struct render_web {
+    const char *base_url;		/* web_base_url, ending in '/' */
+    const char *manage_token;		/* the recipient's signed manage token */
+} RENDER_WEB;
+
 typedef struct render_in {
     const EVENT *ev;
     const char *event_title;		/* from the catalog */
@@ -33,6 +42,7 @@ typedef struct render_in {
     time_t  date;
     const RENDER_NOTIF *notifs;
     size_t  nnotifs;
+    RENDER_WEB web;
 } RENDER_IN;
 
 /* One item of a digest: an event, and the notification that put it there. */
@@ -56,6 +66,7 @@ typedef struct render_digest {
     size_t  more;			/* items left for the next message */
     const RENDER_NOTIF *notifs;		/* every notification concerned */
     size_t  nnotifs;
+    RENDER_WEB web;
 } RENDER_DIGEST;
 
 /* An answer of self-service to a person's mail (RFC 3834 auto-replied). */

@@ -27,22 +27,30 @@ typedef struct cached_rule {
     char    text[RR_MAX_TEXT + 1];
     RRULE   rule;
     int     ok;
+    int     proved;			/* sched_rrule_check passed it */
 } CACHED_RULE;
 
 static __thread CACHED_RULE rule_cache[RULE_CACHE];
 
-/* rule_get - a parsed rule from this thread's cache, parsed on a miss */
-static const RRULE *rule_get(const char *text, STRBUF *why)
+/* rule_slot - where text's rule is, or would go, in this thread's cache */
+static CACHED_RULE *rule_slot(const char *text)
 {
     uint32_t h = 2166136261u;
     const unsigned char *s;
-    CACHED_RULE *c;
 
     for (s = (const unsigned char *) text; *s; s++)
 	h = (h ^ *s) * 16777619u;
-    c = &rule_cache[h % RULE_CACHE];
+    return (&rule_cache[h % RULE_CACHE]);
+}
+
+/* rule_get - a parsed rule from this thread's cache, parsed on a miss */
+static const RRULE *rule_get(const char *text, STRBUF *why)
+{
+    CACHED_RULE *c = rule_slot(text);
+
     if (c->ok && strcmp(c->text, text) == 0)
 	return (&c->rule);
+    c->proved = 0;
     if ((c->ok = rrule_parse(text, &c->rule, why) == 0) == 0)
 	return (NULL);				/* failures are not cached */
     strcpy(c->text, text);			/* rrule_parse checked its length */
@@ -157,15 +165,23 @@ int     sched_next(const char *rrule, const char *tzid, time_t after, time_t *ne
 
 /*
  * sched_rrule_check - a digest frequency must be in crier's subset and
- * keep occurring (rrule_check); the message names the part at fault.
+ * keep occurring (rrule_check); the message names the part at fault. The
+ * proof walks centuries (tens of ms) and depends on the text alone, so a
+ * rule proved once is not proved again by this thread: every change of
+ * the panel and of self-service checks the whole catalog twice.
  */
 int     sched_rrule_check(const char *rrule, STRBUF *why)
 {
     STRBUF  msg = STRBUF_INIT;
-    int     rc = rrule_check(rrule, &msg);
+    CACHED_RULE *c = rule_slot(rrule);
+    int     rc;
 
-    if (rc < 0)
+    if (c->ok && c->proved && strcmp(c->text, rrule) == 0)
+	return (0);
+    if ((rc = rrule_check(rrule, &msg)) < 0)
 	sb_printf(why, "RRULE \"%s\": %s", rrule, msg.s);
+    else if (rule_get(rrule, &msg) != NULL)
+	c->proved = 1;
     sb_free(&msg);
     return (rc);
 }

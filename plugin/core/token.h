@@ -21,6 +21,8 @@
 
 #define TOKEN_MUTE	'm'
 #define TOKEN_UNMUTE	'u'
+#define TOKEN_SIGNIN	's'		/* the panel's link mailed on request: once, 15 minutes */
+#define TOKEN_MANAGE	'p'		/* "Manage your notifications" in mail: 60 days */
 
 typedef struct token_key {
     unsigned char bytes[TOKEN_KEY_MAX];

@@ -265,12 +265,12 @@ static int own_state(const CONF *cf, const IDENT *id, STRBUF *why)
  */
 static int prepare_dirs(const CONF *cf, const IDENT *id, STRBUF *why)
 {
-    const char *socks[2] = {cf->milter_socket, cf->policy_socket};
+    const char *socks[3] = {cf->milter_socket, cf->policy_socket, cf->web_listen};
     char   *dir = dir_of(cf->pid_file);
     int     i, rc = priv_dir(dir, 0755, &id->own, why);
 
     free(dir);
-    for (i = 0; rc >= 0 && i < 2; i++)
+    for (i = 0; rc >= 0 && i < 3; i++)
 	if (socket_path(socks[i]) != NULL) {
 	    dir = dir_of(socket_path(socks[i]));
 	    rc = priv_dir(dir, 0755, &id->own, why);
@@ -304,9 +304,10 @@ static int take_lock(const CONF *cf, const IDENT *id, STRBUF *why)
 }
 
 /*
- * listen_all - bind milter_socket and policy_socket; their files are made
- * with the right group and mode (priv_bind_begin), never changed by path,
- * and removed again if the start fails (st.left).
+ * listen_all - bind milter_socket, policy_socket and web_listen; their
+ * files are made with the right group and mode (priv_bind_begin; the
+ * panel's for a reverse proxy, webproc.c), never changed by path, and
+ * removed again if the start fails (st.left).
  */
 static int listen_all(const CONF *cf, const IDENT *id, STRBUF *why)
 {
@@ -322,6 +323,9 @@ static int listen_all(const CONF *cf, const IDENT *id, STRBUF *why)
     if (rc == 0 && socket_path(cf->policy_socket) != NULL)
 	priv_left_add(&st.left, socket_path(cf->policy_socket), S_IFSOCK);
     priv_bind_end(&save);
+    if (rc == 0 && *cf->web_listen && (rc = webproc_listen(cf, &id->own, why)) == 0
+	&& socket_path(cf->web_listen) != NULL)
+	priv_left_add(&st.left, socket_path(cf->web_listen), S_IFSOCK);
     return (rc);
 }
 
@@ -568,7 +572,10 @@ static void reload_take(const char *line)
     sb_free(&why);
 }
 
-/* reload_main - the worker's thread that reads the supervisor's pipe, a line a reload */
+/*
+ * reload_main - the worker's thread that reads the supervisor's pipe: a
+ * line a reload, or "O": the outbox has new mail (from the panel)
+ */
 static void *reload_main(void *arg)
 {
     int     fd = *(int *) arg;
@@ -584,7 +591,10 @@ static void *reload_main(void *arg)
 	if (c != '\n')
 	    sb_putc(&line, c);
 	else if (line.len > 0) {
-	    reload_take(line.s);
+	    if (strcmp(line.s, "O") == 0)
+		outbox_wake();			/* the panel queued a mail */
+	    else
+		reload_take(line.s);
 	    sb_reset(&line);
 	}
     }
@@ -685,6 +695,7 @@ static pid_t spawn_worker(int ready, STRBUF *why)
 	if (st.report >= 0)
 	    close(st.report);
 	priv_left_forget(&st.left);
+	webproc_close();
 	_exit(worker(ctl[0], ready));
     }
     close(ctl[0]);
@@ -711,13 +722,15 @@ static void worker_tell(const STRBUF *line)
 /*
  * supervise_reload - SIGHUP: check the new configuration and compile
  * rules.d, then tell the worker to take the configuration, and which rules
- * are in service: the new ones, or the ones before and why.
+ * are in service: the new ones, or the ones before and why; and the panel
+ * (webproc_reload).
  */
 static void supervise_reload(void)
 {
     STRBUF  why = STRBUF_INIT, done = STRBUF_INIT, line = STRBUF_INIT, old = STRBUF_INIT;
     LIVE   *fresh = live_load(crierd.conf_file, 1, &why);
     uint64_t gen;
+    int     changed;
 
     if (fresh == NULL) {
 	msg_error("reload: %s; keeping the running configuration and rules", why.s);
@@ -736,8 +749,10 @@ static void supervise_reload(void)
 	    sb_printf(&line, "Wthe rules compiled before kept (%s)", old.s);
 	sb_printf(&line, " (rules.d not compiled: %s)\n", why.s);
     }
+    changed = webproc_changed(crierd.live, fresh);
     live_swap(fresh);
     worker_tell(&line);
+    webproc_reload(crierd.live, changed);
     sb_free(&why);
     sb_free(&done);
     sb_free(&line);
@@ -812,7 +827,56 @@ static pid_t first_worker(STRBUF *why)
     return (-1);
 }
 
-/* supervise - wait for signals; restart a worker that dies; 0 at a stop, 1 */
+/* worker_wake - the panel queued a mail: the worker's outbox looks at once */
+static void worker_wake(void)
+{
+    if (worker_ctl >= 0 && write(worker_ctl, "O\n", 2) != 2 && errno != EAGAIN)
+	msg_warn("the worker's outbox cannot be woken (%s); it looks within 30 s",
+		 strerror(errno));
+}
+
+/* web_forget - in the panel's process: what only the supervisor keeps */
+static void web_forget(void)
+{
+    if (worker_ctl >= 0)
+	close(worker_ctl);
+    worker_ctl = -1;
+}
+
+/* supervise_signal - one signal to the supervisor; 1 when it is the stop */
+static int supervise_signal(int sig, pid_t pid)
+{
+    if (sig == SIGHUP) {
+	msg_info("SIGHUP: reloading");
+	supervise_reload();
+    } else if (sig == SIGUSR1)
+	worker_wake();
+    else if (sig == SIGTERM || sig == SIGINT) {
+	msg_info("stopping");
+	if (pid > 0)
+	    kill(pid, SIGTERM);
+	webproc_stop();
+	return (1);
+    }
+    return (0);
+}
+
+/* next_signal - the next signal, or 0 when a start of the panel falls due first */
+static int next_signal(sigset_t *set)
+{
+    struct timespec ts = {0, 0};
+    int     sig, wait = webproc_wait();
+
+    if (wait < 0)
+	return ((sig = sigwaitinfo(set, NULL)) > 0 ? sig : 0);	/* not sigwait: milter.c */
+    ts.tv_sec = wait;
+    return ((sig = sigtimedwait(set, NULL, &ts)) > 0 ? sig : 0);
+}
+
+/*
+ * supervise - wait for signals; restart a worker or a panel that dies
+ * (each told apart by its pid); 0 at a stop, 1
+ */
 static int supervise(sigset_t *set, pid_t pid)
 {
     STRBUF  why = STRBUF_INIT;
@@ -824,27 +888,22 @@ static int supervise(sigset_t *set, pid_t pid)
 	    msg_error("%s", why.s);
 	    sb_reset(&why);
 	}
-	if ((sig = sigwaitinfo(set, NULL)) <= 0)	/* not sigwait: milter.c */
-	    continue;
-	if (sig == SIGHUP) {
-	    msg_info("SIGHUP: reloading");
-	    supervise_reload();
-	} else if (sig == SIGTERM || sig == SIGINT) {
-	    msg_info("stopping");
+	if (!stopping)
+	    webproc_start(crierd.live, web_forget);
+	if ((sig = next_signal(set)) != 0 && supervise_signal(sig, pid))
 	    stopping = 1;
-	    if (pid > 0)
-		kill(pid, SIGTERM);
-	}
 	while ((dead = waitpid(-1, &status, WNOHANG)) > 0) {
-	    if (dead != pid)
-		continue;			/* the start's watcher, with -f */
+	    if (webproc_reaped(dead, status, stopping) || dead != pid)
+		continue;			/* the panel; the start's watcher, with -f */
 	    pid = 0;
 	    close(worker_ctl);
 	    worker_ctl = -1;
-	    if (!stopping && worker_ended(dead, status) < 0)
+	    if (!stopping && worker_ended(dead, status) < 0) {
+		webproc_stop();
 		return (1);
+	    }
 	}
-	if (stopping && pid <= 0)
+	if (stopping && pid <= 0 && !webproc_running())
 	    return (0);
     }
 }
@@ -933,8 +992,9 @@ static int start(int fg, sigset_t *set, STRBUF *why)
     sigprocmask(SIG_BLOCK, set, NULL);
     if (priv_pid(cf->pid_file, &id.own, why) < 0 || priv_drop(&id.own, why) < 0)
 	return (-1);
-    msg_info("started: milter_socket=%s policy_socket=%s state_dir=%s", cf->milter_socket,
-	     *cf->policy_socket ? cf->policy_socket : "(none)", cf->state_dir);
+    msg_info("started: milter_socket=%s policy_socket=%s web_listen=%s state_dir=%s",
+	     cf->milter_socket, *cf->policy_socket ? cf->policy_socket : "(none)",
+	     *cf->web_listen ? cf->web_listen : "(none)", cf->state_dir);
     return (0);
 }
 
@@ -972,7 +1032,7 @@ int     main(int argc, char **argv)
 	return (check_only(crierd.live));
     sigemptyset(&set);
     sigaddset(&set, SIGHUP), sigaddset(&set, SIGTERM), sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGCHLD);
+    sigaddset(&set, SIGCHLD), sigaddset(&set, SIGUSR1);
     if (start(fg, &set, &why) < 0 || (pid = first_worker(&why)) < 0) {
 	start_failed(&why, fg);
 	sb_free(&why);
@@ -982,6 +1042,7 @@ int     main(int argc, char **argv)
     priv_left_forget(&st.left);
     status = supervise(&set, pid);
     policyd_unlink();
+    webproc_unlink();
     unlink(crierd.live->conf.pid_file);
     return (status);
 }

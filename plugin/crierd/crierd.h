@@ -3,7 +3,8 @@
  *
  * crierd runs as two processes: a supervisor that owns the pid file and
  * the signals an administrator sends (SIGHUP reloads, SIGTERM stops), and
- * a worker that serves the milter and sends the outbox. libmilter takes
+ * a worker that serves the milter and sends the outbox; with web_listen,
+ * a third, the notification settings panel (webproc.c). libmilter takes
  * SIGHUP to mean "stop", so the worker hands any SIGHUP on to the
  * supervisor, which rebuilds and validates, then tells the worker over a
  * pipe.
@@ -16,6 +17,7 @@
 
 #include "conf.h"
 #include "policy.h"
+#include "render.h"
 #include "rulesdb.h"
 #include "statedb.h"
 #include "strbuf.h"
@@ -46,6 +48,7 @@ LIVE   *live_hold(void);
 void    live_release(void);
 void    live_swap(LIVE *fresh);
 void    live_settle(LIVE *fresh);
+void    live_web(const LIVE *lv, const char *recipient, RENDER_WEB *web, STRBUF *token);
 
 /* milter.c */
 int     milter_setup(const CONF *conf, gid_t group, STRBUF *why);
@@ -96,6 +99,19 @@ int     bounce_take(const char *qid, const STRV *rcpts, const STRV *ids, const c
 /* digests.c */
 int     digests_start(CRIERD *cd);
 void    digests_stop(void);
+
+/* webproc.c: the panel's process, under the supervisor */
+struct priv_owner;
+int     webproc_listen(const CONF *cf, const struct priv_owner *own, STRBUF *why);
+void    webproc_close(void);
+void    webproc_start(const LIVE *lv, void (*forget) (void));
+int     webproc_reaped(pid_t pid, int status, int stopping);
+int     webproc_wait(void);
+int     webproc_running(void);
+void    webproc_stop(void);
+int     webproc_changed(const LIVE *old, const LIVE *fresh);
+void    webproc_reload(const LIVE *lv, int changed);
+void    webproc_unlink(void);
 
 /* crierd.c */
 void    crash_point(const char *name);

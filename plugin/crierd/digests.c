@@ -273,7 +273,7 @@ static RENDER_NOTIF *digest_notifs(const LIVE *lv, BUILD *b, const DUE *d, STRV 
 static int prepare_digest(const LIVE *lv, BUILD *b, const DUE *d, time_t due, PREPARED *p)
 {
     STRV    ids = STRV_INIT;
-    STRBUF *bufs, first = STRBUF_INIT;
+    STRBUF *bufs, first = STRBUF_INIT, manage = STRBUF_INIT;
     RENDER_NOTIF *rn;
     RENDER_ITEM *ri = xcalloc(b->nitems + 1, sizeof(RENDER_ITEM));
     const char *title = d->frequency, *rrule;
@@ -302,6 +302,7 @@ static int prepare_digest(const LIVE *lv, BUILD *b, const DUE *d, time_t due, PR
     rd.date = clock_now(), rd.frequency = d->frequency, rd.freq_title = title;
     rd.period = day, rd.items = ri, rd.nitems = b->nitems, rd.more = b->more;
     rd.notifs = rn, rd.nnotifs = ids.len;
+    live_web(lv, d->recipient, &rd.web, &manage);
     if ((rc = render_digest(&rd, &p->msg, b->why)) == 0) {
 	p->out.recipient = p->recipient, p->out.message_id = p->mid.s;
 	p->out.msg = p->msg.s, p->out.msglen = p->msg.len;
@@ -311,7 +312,7 @@ static int prepare_digest(const LIVE *lv, BUILD *b, const DUE *d, time_t due, PR
 	sb_free(&bufs[i]);
     free(bufs), free(rn), free(ri);
     strv_free(&ids);
-    sb_free(&first);
+    sb_free(&first), sb_free(&manage);
     return (rc);
 }
 

@@ -90,6 +90,7 @@ static int render_group(const LIVE *lv, MDB_txn *txn, const EVENT *ev, const MAT
     RENDER_NOTIF *rn = xcalloc(n, sizeof(RENDER_NOTIF));
     STRBUF *tmp = xcalloc(2 * n, sizeof(STRBUF));
     STRBUF *msg = batch_buf(b, 2 * m->nhits), *mid = batch_buf(b, 2 * m->nhits);
+    STRBUF  manage = STRBUF_INIT;
     RENDER_IN in;
     int     rc;
 
@@ -106,6 +107,7 @@ static int render_group(const LIVE *lv, MDB_txn *txn, const EVENT *ev, const MAT
     in.date = clock_now();
     in.notifs = rn;
     in.nnotifs = n;
+    live_web(lv, in.recipient, &in.web, &manage);
     if (rc == 0 && (rc = render_notification(&in, msg, why)) == 0) {
 	SDB_OUT *o = &b->out[b->nout++];
 
@@ -118,6 +120,7 @@ static int render_group(const LIVE *lv, MDB_txn *txn, const EVENT *ev, const MAT
 	sb_free(&tmp[i]);
     free(tmp);
     free(rn);
+    sb_free(&manage);
     return (rc);
 }
 

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "crierd.h"
 #include "log.h"
 #include "mem.h"
@@ -103,4 +104,18 @@ void    live_settle(LIVE *fresh)
 	}
     }
     live_release();
+}
+
+/*
+ * live_web - the panel's links for a mail to recipient (render.h), when
+ * web_base_url is set: its manage token, signed now, goes in token
+ */
+void    live_web(const LIVE *lv, const char *recipient, RENDER_WEB *web, STRBUF *token)
+{
+    memset(web, 0, sizeof(*web));
+    if (*lv->conf.web_base_url == 0)
+	return;
+    token_make(&lv->key, TOKEN_MANAGE, recipient, "", clock_now(), token);
+    web->base_url = lv->conf.web_base_url;
+    web->manage_token = token->s;
 }

@@ -42,7 +42,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glib.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
@@ -52,12 +51,11 @@
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "crierd.h"
+#include "listen.h"
 #include "log.h"
 #include "mem.h"
 #include "service.h"
@@ -87,7 +85,7 @@ typedef struct pconn {
 } PCONN;
 
 static int listen_fd = -1;
-static char *listen_path;		/* a unix socket's, to remove at exit */
+static char *listen_spec;		/* a unix socket's, to remove at exit */
 static int epfd = -1;
 static SERVICE policyd_svc;		/* the thread (service.c) */
 static PCONN *conns[POLICYD_MAX_CONNS];
@@ -107,82 +105,6 @@ static double now_mono(void)
 }
 
 /*
- * listen_unix - bind path. A socket file left by a killed crierd is
- * replaced; one that somebody still answers on is not.
- */
-static int listen_unix(const char *path, STRBUF *why)
-{
-    struct sockaddr_un sun;
-    struct stat st;
-    int     fd;
-
-    memset(&sun, 0, sizeof(sun));
-    sun.sun_family = AF_UNIX;
-    if (strlen(path) >= sizeof(sun.sun_path)) {
-	sb_printf(why, "policy_socket path %s is too long", path);
-	return (-1);
-    }
-    strcpy(sun.sun_path, path);
-    if (lstat(path, &st) == 0) {
-	if (!S_ISSOCK(st.st_mode)) {
-	    sb_printf(why, "policy_socket %s exists and is not a socket", path);
-	    return (-1);
-	}
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd >= 0 && connect(fd, (struct sockaddr *) &sun, sizeof(sun)) == 0) {
-	    close(fd);
-	    sb_printf(why, "policy_socket %s: another process is serving it", path);
-	    return (-1);
-	}
-	if (fd >= 0)
-	    close(fd);
-	(void) unlink(path);
-    }
-    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (fd < 0 || bind(fd, (struct sockaddr *) &sun, sizeof(sun)) < 0
-	|| listen(fd, SOMAXCONN) < 0) {
-	sb_printf(why, "cannot listen on policy_socket unix:%s: %s", path, strerror(errno));
-	if (fd >= 0)
-	    close(fd);
-	return (-1);
-    }
-    listen_path = xstrdup(path);
-    return (fd);
-}
-
-/* listen_inet - bind inet:port@host or inet6:port@host (no host: every address) */
-static int listen_inet(const char *spec, int family, STRBUF *why)
-{
-    char   *port = xstrdup(strchr(spec, ':') + 1);
-    char   *host = strchr(port, '@');
-    struct addrinfo hints, *ai = NULL;
-    int     fd = -1, on = 1, err;
-
-    if (host)
-	*host++ = 0;
-    memset(&hints, 0, sizeof(hints));
-    hints.ai_family = family;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-    if ((err = getaddrinfo(host, port, &hints, &ai)) != 0) {
-	sb_printf(why, "policy_socket %s: %s", spec, gai_strerror(err));
-	free(port);
-	return (-1);
-    }
-    fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) < 0
-	|| bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, SOMAXCONN) < 0) {
-	sb_printf(why, "cannot listen on policy_socket %s: %s", spec, strerror(errno));
-	if (fd >= 0)
-	    close(fd);
-	fd = -1;
-    }
-    freeaddrinfo(ai);
-    free(port);
-    return (fd);
-}
-
-/*
  * policyd_listen - bind policy_socket (as root, before privileges go) and
  * give it to Postfix; an empty policy_socket means no policy service.
  */
@@ -192,12 +114,10 @@ int     policyd_listen(const CONF *conf, gid_t group, STRBUF *why)
 
     if (*spec == 0)
 	return (0);
-    if (strncmp(spec, "inet:", 5) == 0 || strncmp(spec, "inet6:", 6) == 0)
-	listen_fd = listen_inet(spec, spec[4] == '6' ? AF_INET6 : AF_INET, why);
-    else
-	listen_fd = listen_unix(strchr(spec, ':') + 1, why);
-    if (listen_fd < 0)
+    if ((listen_fd = listen_open(spec, "policy_socket", why)) < 0)
 	return (-1);
+    if (listen_path(spec))
+	listen_spec = xstrdup(spec);
     socket_give(spec, group);
     return (0);
 }
@@ -205,8 +125,8 @@ int     policyd_listen(const CONF *conf, gid_t group, STRBUF *why)
 /* policyd_unlink - the supervisor's last word: remove a unix socket */
 void    policyd_unlink(void)
 {
-    if (listen_path)
-	(void) unlink(listen_path);
+    if (listen_spec)
+	listen_unlink(listen_spec);
 }
 
 static int peer_count(const char *peer)

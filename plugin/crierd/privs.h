@@ -22,7 +22,7 @@ typedef struct priv_owner {
  * removed when the start fails: each by its directory, opened as root
  * when the file was made, and its name.
  */
-#define PRIV_LEFT_MAX	3
+#define PRIV_LEFT_MAX	4
 typedef struct priv_left {
     int     count;
     struct {

@@ -406,6 +406,19 @@ static int rdb_view_decode(uint32_t id, UNPACK *u, RDB_VIEW *view)
     return (u->bad ? -1 : 0);
 }
 
+/*
+ * rulesdb_view_read - a view packed by rulesdb_pack_view() in its reading
+ * form, as the matcher takes it (a notification not compiled, for a
+ * preview); it points into packed. -1 when damaged.
+ */
+int     rulesdb_view_read(const STRBUF *packed, RDB_VIEW *view)
+{
+    UNPACK  u;
+
+    unpack_init(&u, packed->s, packed->len);
+    return (rdb_view_decode(0, &u, view));
+}
+
 int     rulesdb_get_view(RULESDB *rdb, MDB_txn *txn, uint32_t id, RDB_VIEW *view,
 			         STRBUF *why)
 {

@@ -140,6 +140,7 @@ int     rulesdb_get_freq(RULESDB *, MDB_txn *, const char *name, const char **ti
 int     rulesdb_get_evtype(RULESDB *, MDB_txn *, const char *name, RDB_EVTYPE *, STRBUF *why);
 int     rulesdb_get_user(RULESDB *, MDB_txn *, const char *address, RDB_USER *, STRBUF *why);
 int     rulesdb_get_view(RULESDB *, MDB_txn *, uint32_t id, RDB_VIEW *, STRBUF *why);
+int     rulesdb_view_read(const STRBUF *packed, RDB_VIEW *view);
 int     rulesdb_cond_next(UNPACK *u, const char **filter, size_t *nvalues);
 void    rulesdb_view_where(const RDB_VIEW *v, STRBUF *out);
 

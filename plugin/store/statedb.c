@@ -495,6 +495,31 @@ static int walk(STATEDB *sdb, MDB_txn *txn, int db, WALK_FN fn, void *ctx, STRBU
 	    : store_fail(sdb->st, rc, sdb_tables[db].name, why));
 }
 
+typedef struct events_walk {
+    SDB_EVENT_FN fn;
+    void   *ctx;
+} EVENTS_WALK;
+
+static int each_event(const MDB_val *k, const MDB_val *v, void *ctx)
+{
+    EVENTS_WALK *ew = ctx;
+
+    return (ew->fn(k->mv_data, k->mv_size, v->mv_data, v->mv_size, ew->ctx) ? WALK_STOP
+	    : WALK_NEXT);
+}
+
+/*
+ * statedb_events_each - the events kept (event_retention), in Event-Id
+ * order, each record as event_pack() made it, until fn returns non-zero
+ */
+int     statedb_events_each(STATEDB *sdb, MDB_txn *txn, SDB_EVENT_FN fn, void *ctx,
+			            STRBUF *why)
+{
+    EVENTS_WALK ew = {fn, ctx};
+
+    return (walk(sdb, txn, SDB_EVENTS, each_event, &ew, why));
+}
+
 /*
  * statedb_tokens_prune - forget tokens used before a time (they have
  * expired since); the number forgotten, or -1
@@ -574,6 +599,35 @@ int     statedb_request_done(STATEDB *sdb, uint64_t seq, const SDB_OUT *reply,
     DONE    d = {sdb, seq, reply, mac, now};
 
     return (store_write(sdb->st, request_done_work, &d, why) < 0 ? -1 : 0);
+}
+
+typedef struct put {
+    STATEDB *sdb;
+    const SDB_OUT *out;
+    uint64_t seq;
+} PUT;
+
+static int outbox_put_work(MDB_txn *txn, void *ctx, STRBUF *why)
+{
+    PUT    *p = ctx;
+    int     rc = next_seq(p->sdb, txn, 1, &p->seq, why);
+
+    return (rc == 0 ? put_out(p->sdb, txn, p->seq, p->out, why) : rc);
+}
+
+/*
+ * statedb_outbox_put - one message into the outbox, for crierd's senders
+ * (a mail of the panel's); its sequence number in *seq, or -1 with why
+ */
+int     statedb_outbox_put(STATEDB *sdb, const SDB_OUT *out, uint64_t *seq, STRBUF *why)
+{
+    PUT     p = {sdb, out, 0};
+
+    if (store_write(sdb->st, outbox_put_work, &p, why) < 0)
+	return (-1);
+    if (seq)
+	*seq = p.seq;
+    return (0);
 }
 
 /* decode_out - an outbox or dead entry; -1 when it is damaged */

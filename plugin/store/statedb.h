@@ -153,6 +153,7 @@ int     statedb_request_done(STATEDB *sdb, uint64_t seq, const SDB_OUT *reply,
 long    statedb_tokens_prune(STATEDB *sdb, uint64_t before, STRBUF *why);
 long    statedb_events_prune(STATEDB *sdb, uint64_t before, STRBUF *why);
 
+int     statedb_outbox_put(STATEDB *sdb, const SDB_OUT *out, uint64_t *seq, STRBUF *why);
 int     statedb_outbox_next(STATEDB *sdb, MDB_txn *txn, uint64_t from, SDB_OUT *out,
 			            STRBUF *why);
 int     statedb_outbox_done(STATEDB *sdb, const SDB_OUT *sent, size_t n, STRBUF *why);
@@ -172,6 +173,10 @@ int     statedb_bounces_each(STATEDB *sdb, MDB_txn *txn, SDB_ADDR_FN fn, void *c
 int     statedb_unsuppress(STATEDB *sdb, const char *address, size_t *n, STRBUF *why);
 int     statedb_count(STATEDB *sdb, const char *table, size_t *n, STRBUF *why);
 
+typedef int (*SDB_EVENT_FN) (const char *id, size_t idlen, const void *rec, size_t len,
+			             void *ctx);
+int     statedb_events_each(STATEDB *sdb, MDB_txn *txn, SDB_EVENT_FN fn, void *ctx,
+			            STRBUF *why);
 int     statedb_get_event(STATEDB *sdb, MDB_txn *txn, const char *event_id, const void **rec,
 			          size_t *len, STRBUF *why);
 int     statedb_groups_each(STATEDB *sdb, MDB_txn *txn, int by_due, SDB_GROUP_FN fn,

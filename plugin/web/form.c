@@ -13,6 +13,8 @@
  * everything as crierctl's changes are checked, and its refusals (a
  * duplicate: "already exists as 'X'") are shown the same way, with the
  * person's input kept. After a save, the list shows the entry highlighted.
+ * The form shows how often it would have notified (preview.c); its
+ * Preview button posts the form to show that without saving.
  */
 #include "config.h"
 
@@ -284,7 +286,9 @@ static void rest(PAGE *pg, const PERSON *p, const FORM *f, STRBUF *b)
 	sb_puts(b, "\"><p class=\"hint\">Letters, digits, _ and -. Left empty, a name is made "
 		"from your choices.</p></div>");
     }
+    preview_show(pg, p, f->event, f->conds, f->nconds, b);
     sb_puts(b, "<div class=\"actions\"><button type=\"submit\" class=\"primary\">Save</button>"
+	    "<button type=\"submit\" name=\"preview\" value=\"1\">Preview</button>"
 	    "<a class=\"button\" href=\"/\">Cancel</a></div></form></div>");
 }
 
@@ -404,7 +408,10 @@ static int form_mode(const char *word)
     return (0);
 }
 
-/* form_save - POST /save: saved and back to the list, or the form again with why */
+/*
+ * form_save - POST /save: saved and back to the list, or the form again
+ * with why; with "preview", the form again with how often it would notify
+ */
 void    form_save(PAGE *pg)
 {
     STRBUF  why = STRBUF_INIT, id = STRBUF_INIT, to = STRBUF_INIT;
@@ -428,7 +435,9 @@ void    form_save(PAGE *pg)
 	    sb_puts(&f.error, "Choose what to be notified of.");
 	else
 	    form_from_post(pg, et, &f);
-	if (et && save(pg, &p, &f, &id) == 0) {
+	if (et && web_field(pg, "preview") != NULL)
+	    render(pg, &p, &f);			/* the form again, with its preview */
+	else if (et && save(pg, &p, &f, &id) == 0) {
 	    sb_puts(&to, "/?did=saved&n=");
 	    html_url(&to, id.s);
 	    sb_puts(&to, "#n-");

@@ -38,20 +38,29 @@ void    html_text(STRBUF *out, const char *s)
     html_textn(out, s ? s : "", s ? strlen(s) : 0);
 }
 
-/* html_url - s percent-encoded for a query string (RFC 3986 unreserved kept) */
+/*
+ * html_url - s percent-encoded for a query string (RFC 3986 unreserved
+ * kept); the bytes kept go out in runs (a panel page has hundreds of URLs)
+ */
 void    html_url(STRBUF *out, const char *s)
 {
     static const char hex[] = "0123456789ABCDEF";
+    const char *run = s;
+    char    esc[3] = {'%', 0, 0};
 
     for (; s && *s; s++) {
 	unsigned char ch = (unsigned char) *s;
 
 	if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9')
 	    || strchr("-._~", ch))
-	    sb_putc(out, ch);
-	else
-	    sb_printf(out, "%%%c%c", hex[ch >> 4], hex[ch & 15]);
+	    continue;
+	sb_putn(out, run, (size_t) (s - run));
+	esc[1] = hex[ch >> 4], esc[2] = hex[ch & 15];
+	sb_putn(out, esc, 3);
+	run = s + 1;
     }
+    if (s)
+	sb_putn(out, run, (size_t) (s - run));
 }
 
 void    html_hidden(STRBUF *out, const char *name, const char *value)

@@ -6,24 +6,24 @@
  * of threads, each with its own epoll set on the one listening socket, so
  * a request being answered never waits for a slow client's bytes, and a
  * connection idle for the timeout is closed. A body larger than the limit
- * gets 413 at once, from its Content-Length when it has one.
+ * gets 413 at once, from its Content-Length when it has one. The socket
+ * is bound by listen.c; a request from a reverse proxy (a peer on the
+ * unix socket or the loopback) is said to come from the client its
+ * X-Forwarded-For names.
  */
 #include "config.h"
 
 #include <arpa/inet.h>
-#include <errno.h>
 #include <microhttpd.h>
-#include <netdb.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
-#include <unistd.h>
 
 #include "http.h"
+#include "listen.h"
 #include "log.h"
 #include "mem.h"
 
@@ -47,97 +47,21 @@ typedef struct req_state {
     int     refused;			/* 413/415 queued */
 } REQ_STATE;
 
-/* listen_unix - bind path, replacing a socket file nobody answers on */
-static int listen_unix(const char *path, STRBUF *why)
-{
-    struct sockaddr_un sun;
-    struct stat st;
-    int     fd;
-
-    memset(&sun, 0, sizeof(sun));
-    sun.sun_family = AF_UNIX;
-    if (strlen(path) >= sizeof(sun.sun_path)) {
-	sb_printf(why, "web_listen path %s is too long", path);
-	return (-1);
-    }
-    strcpy(sun.sun_path, path);
-    if (lstat(path, &st) == 0) {
-	if (!S_ISSOCK(st.st_mode)) {
-	    sb_printf(why, "web_listen %s exists and is not a socket", path);
-	    return (-1);
-	}
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd >= 0 && connect(fd, (struct sockaddr *) &sun, sizeof(sun)) == 0) {
-	    close(fd);
-	    sb_printf(why, "web_listen %s: another process is serving it", path);
-	    return (-1);
-	}
-	if (fd >= 0)
-	    close(fd);
-	(void) unlink(path);
-    }
-    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (fd < 0 || bind(fd, (struct sockaddr *) &sun, sizeof(sun)) < 0
-	|| fchmod(fd, 0666) < 0 || listen(fd, SOMAXCONN) < 0) {
-	sb_printf(why, "cannot listen on web_listen unix:%s: %s", path, strerror(errno));
-	if (fd >= 0)
-	    close(fd);
-	return (-1);
-    }
-    return (fd);
-}
-
-/* listen_inet - bind inet:port@host or inet6:port@host (no host: every address) */
-static int listen_inet(const char *spec, int family, STRBUF *why)
-{
-    char   *port = xstrdup(strchr(spec, ':') + 1);
-    char   *host = strchr(port, '@');
-    struct addrinfo hints, *ai = NULL;
-    int     fd = -1, on = 1, err;
-
-    if (host)
-	*host++ = 0;
-    memset(&hints, 0, sizeof(hints));
-    hints.ai_family = family;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-    if ((err = getaddrinfo(host, port, &hints, &ai)) != 0) {
-	sb_printf(why, "web_listen %s: %s", spec, gai_strerror(err));
-	free(port);
-	return (-1);
-    }
-    fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) < 0
-	|| bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, SOMAXCONN) < 0) {
-	sb_printf(why, "cannot listen on web_listen %s: %s", spec, strerror(errno));
-	if (fd >= 0)
-	    close(fd);
-	fd = -1;
-    }
-    freeaddrinfo(ai);
-    free(port);
-    return (fd);
-}
-
-/* http_listen - bind spec (libmilter syntax); the socket in *fd */
+/*
+ * http_listen - bind spec (libmilter syntax, listen.c); the socket in *fd.
+ * A unix socket's group and mode are the caller's to set up (crierd's
+ * webproc_bind: the proxy's group).
+ */
 int     http_listen(const char *spec, int *fd, STRBUF *why)
 {
-    if (strncmp(spec, "inet:", 5) == 0 || strncmp(spec, "inet6:", 6) == 0)
-	*fd = listen_inet(spec, spec[4] == '6' ? AF_INET6 : AF_INET, why);
-    else if (strncmp(spec, "unix:/", 6) == 0 || strncmp(spec, "local:/", 7) == 0)
-	*fd = listen_unix(strchr(spec, ':') + 1, why);
-    else {
-	sb_printf(why, "web_listen \"%s\": use unix:/path or inet:port@host", spec);
-	*fd = -1;
-    }
+    *fd = listen_open(spec, "web_listen", why);
     return (*fd < 0 ? -1 : 0);
 }
 
 /* http_unlink - the last word of a server on a unix socket */
 void    http_unlink(const char *spec)
 {
-    if (strncmp(spec, "unix:/", 6) == 0 || strncmp(spec, "local:/", 7) == 0)
-	(void) unlink(strchr(spec, ':') + 1);
+    listen_unlink(spec);
 }
 
 const char *http_arg(const HTTP_REQ *req, const char *name)
@@ -272,19 +196,69 @@ static enum MHD_Result refuse(struct MHD_Connection *conn, int status, const cha
     return (rc);
 }
 
-/* client_of - the peer's address as text; "local" on a unix socket */
+/*
+ * forwarded_for - the address a reverse proxy put last in X-Forwarded-For
+ * (the one it saw; what comes before it, the client may have written),
+ * in canonical form in out; 0, or -1 when there is no such address
+ */
+static int forwarded_for(struct MHD_Connection *conn, char *out, size_t len)
+{
+    const char *xff = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Forwarded-For");
+    const char *last;
+    char    addr[INET6_ADDRSTRLEN];
+    unsigned char bin[sizeof(struct in6_addr)];
+    size_t  n;
+    int     af;
+
+    if (xff == NULL)
+	return (-1);
+    last = strrchr(xff, ',') ? strrchr(xff, ',') + 1 : xff;
+    last += strspn(last, " \t");
+    n = strcspn(last, " \t");
+    if (n == 0 || n >= sizeof(addr))
+	return (-1);
+    memcpy(addr, last, n);
+    addr[n] = 0;
+    af = strchr(addr, ':') ? AF_INET6 : AF_INET;
+    if (inet_pton(af, addr, bin) != 1 || inet_ntop(af, bin, out, (socklen_t) len) == NULL)
+	return (-1);
+    return (0);
+}
+
+/* from_proxy - the peer is on the unix socket or the loopback: the proxy */
+static int from_proxy(const struct sockaddr *sa)
+{
+    const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *) sa;
+
+    if (sa == NULL || sa->sa_family == AF_UNIX)
+	return (1);
+    if (sa->sa_family == AF_INET)
+	return ((ntohl(((const struct sockaddr_in *) sa)->sin_addr.s_addr) >> 24) == 127);
+    return (sa->sa_family == AF_INET6 && (IN6_IS_ADDR_LOOPBACK(&s6->sin6_addr)
+					  || (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)
+					      && s6->sin6_addr.s6_addr[12] == 127)));
+}
+
+/*
+ * client_of - the peer's address as text; "local" on a unix socket. From
+ * a reverse proxy in front (contrib/nginx, contrib/apache: on the unix
+ * socket or the loopback), the address it puts in X-Forwarded-For, so
+ * that the limits per client count people, not the proxy.
+ */
 static void client_of(struct MHD_Connection *conn, char *out, size_t len)
 {
     const union MHD_ConnectionInfo *ci;
-    const struct sockaddr *sa;
+    const struct sockaddr *sa = NULL;
 
-    snprintf(out, len, "local");
     ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    if (ci == NULL || (sa = ci->client_addr) == NULL)
+    if (ci)
+	sa = ci->client_addr;
+    if (from_proxy(sa) && forwarded_for(conn, out, len) == 0)
 	return;
-    if (sa->sa_family == AF_INET)
+    snprintf(out, len, "local");
+    if (sa && sa->sa_family == AF_INET)
 	inet_ntop(AF_INET, &((const struct sockaddr_in *) sa)->sin_addr, out, (socklen_t) len);
-    else if (sa->sa_family == AF_INET6)
+    else if (sa && sa->sa_family == AF_INET6)
 	inet_ntop(AF_INET6, &((const struct sockaddr_in6 *) sa)->sin6_addr, out,
 		  (socklen_t) len);
 }
@@ -411,7 +385,7 @@ HTTP   *http_start(int fd, const HTTP_LIMITS *lim, HTTP_HANDLER fn, void *ctx, S
     h->ctx = ctx;
     h->lim = *lim;
     h->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL
-			    | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, h,
+			    | MHD_USE_ITC | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, h,
 			    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
 			    MHD_OPTION_LISTEN_SOCKET, fd,
 			    MHD_OPTION_THREAD_POOL_SIZE, lim->threads,
@@ -429,11 +403,17 @@ HTTP   *http_start(int fd, const HTTP_LIMITS *lim, HTTP_HANDLER fn, void *ctx, S
     return (h);
 }
 
-/* http_stop - no new requests; those under way are finished or cut */
+/*
+ * http_stop - no new requests; those under way are finished or cut. The
+ * listening socket is let go first (quiesced), so that the stop does not
+ * shut it down: it may be shared with a process that serves it next
+ * (crierd's supervisor keeps it for the panel started after this one).
+ */
 void    http_stop(HTTP *h)
 {
     if (h == NULL)
 	return;
+    (void) MHD_quiesce_daemon(h->d);
     MHD_stop_daemon(h->d);
     free(h);
 }

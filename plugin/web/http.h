@@ -35,7 +35,7 @@ typedef struct http_limits {
 typedef struct http_req {
     const char *method;			/* GET (HEAD too), POST */
     const char *path;			/* decoded, without the query */
-    const char *client;			/* the peer's address, or "local" */
+    const char *client;			/* the peer, "local", or the proxy's X-Forwarded-For */
     STRV    form;			/* POST fields: name, value, name, value, ... */
     void   *conn;			/* libmicrohttpd's, for the lookups below */
 } HTTP_REQ;

@@ -8,6 +8,7 @@
  *                 mute, unmute, delete
  *   pending.c     the person's digests: next one, items waiting
  *   form.c        create, edit and clone
+ *   preview.c     on the form: how often it would have notified
  *   unsubscribe.c RFC 8058 one-click unsubscribe
  *   person.c      the person's rules: catalog, profile, own notifications
  *   apply.c       every change, through change.c, compiled at once, logged
@@ -29,10 +30,7 @@
 #include "statedb.h"
 #include "token.h"
 
-/* Token actions of the panel (token.h has mute and unmute). */
-#define TOKEN_SIGNIN	's'		/* the link mailed on request: once, 15 minutes */
-#define TOKEN_MANAGE	'p'		/* "Manage your notifications" in mail: 60 days */
-
+/* Token ages of the panel (token.h has the actions). */
 #define WEB_SIGNIN_MAX_AGE	(15 * 60)
 #define WEB_MANAGE_MAX_AGE	(60 * 86400)
 #define WEB_MUTE_MAX_AGE	(60 * 86400)	/* as self-service's mute links */
@@ -120,6 +118,10 @@ void    pending_show(PAGE *pg, const PERSON *p, const ENTRY *e, size_t n, STRBUF
 #define FORM_CLONE	CHANGE_CLONE
 void    form_show(PAGE *pg, int mode);
 void    form_save(PAGE *pg);
+
+/* preview.c */
+void    preview_show(PAGE *pg, const PERSON *p, const char *event, const COND *conds,
+		             size_t n, STRBUF *b);
 
 /* unsubscribe.c */
 void    unsubscribe(PAGE *pg, const char *token);

@@ -11,6 +11,12 @@
     if (!typeForm || !select || !window.fetch || !window.URLSearchParams) {
         return;
     }
+    /* A live region made at once (one that appears with its text is not read):
+     * it tells screen reader users that the rest of the form changed. */
+    var status = document.createElement("p");
+    status.className = "sr";
+    status.setAttribute("role", "status");
+    typeForm.appendChild(status);
     select.addEventListener("change", function () {
         var params = new URLSearchParams(new FormData(typeForm));
         var url = typeForm.getAttribute("action") + "?" + params.toString();
@@ -28,6 +34,10 @@
                 if (rest && box.firstElementChild) {
                     rest.replaceWith(box.firstElementChild);
                     window.history.replaceState(null, "", url);
+                    status.textContent = select.value
+                        ? "Where and Frequency below are now those of " +
+                          select.options[select.selectedIndex].text + "."
+                        : "";
                 }
             })
             .catch(function () { typeForm.submit(); });

@@ -6,11 +6,23 @@
  * proves every RRULE and costs tens of milliseconds, and what is in
  * rules.d was checked when it was compiled; a change is checked whole by
  * change.c (and refused, saying why, if rules.d has errors).
+ *
+ * Parsing those files is most of what a panel page costs, so the last
+ * PERSON_CACHE people's rules are kept, each with a stamp of what it was
+ * read from: every entry of the catalog's directories and the person's
+ * file, by device, inode, size and modification time. A page takes its
+ * own stamp (a few stats) and uses the kept rules only when the two are
+ * the same, so an edit, a new file or a change made anywhere shows at
+ * once. Kept rules are never changed: an entry replaced while a page
+ * still reads it is freed by the last one to let go of it.
  */
 #include "config.h"
 
+#include <dirent.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "html.h"
 #include "log.h"
@@ -18,16 +30,166 @@
 #include "pages.h"
 #include "strutil.h"
 
+#define PERSON_CACHE	64		/* people whose rules are kept */
+#define PERSON_DEPTH	16		/* directories deeper are not read (rules_load.c) */
+
+typedef struct kept {
+    char   *address;
+    STRBUF  stamp;			/* stamp_rules() when it was read */
+    RULES  *rules;
+    int     refs;			/* pages reading it, + 1 while in a slot */
+    struct kept *next;			/* every entry not yet freed */
+} KEPT;
+
+static pthread_mutex_t kept_lock = PTHREAD_MUTEX_INITIALIZER;
+static KEPT *kept_slot[PERSON_CACHE];	/* by the address's hash */
+static KEPT *kept_all;
+
+/* stamp_file - one path's identity and version, added to stamp */
+static void stamp_file(STRBUF *stamp, const char *path)
+{
+    struct stat st;
+
+    if (stat(path, &st) < 0)
+	sb_printf(stamp, "%s -\n", path);
+    else
+	sb_printf(stamp, "%s %lu %lu %lld %lld.%ld\n", path, (unsigned long) st.st_dev,
+		  (unsigned long) st.st_ino, (long long) st.st_size,
+		  (long long) st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+}
+
+/* stamp_dir - dir and every entry below it but users/, in the order readdir gives */
+static void stamp_dir(STRBUF *stamp, const char *dir, const char *users, int depth)
+{
+    STRBUF  path = STRBUF_INIT;
+    struct dirent *de;
+    DIR    *dp;
+
+    stamp_file(stamp, dir);
+    if (depth > PERSON_DEPTH || (dp = opendir(dir)) == NULL)
+	return;
+    while ((de = readdir(dp)) != NULL) {
+	if (de->d_name[0] == '.')
+	    continue;
+	sb_reset(&path);
+	sb_printf(&path, "%s/%s", dir, de->d_name);
+	if (strcmp(path.s, users) == 0)
+	    continue;
+	if (de->d_type == DT_DIR || de->d_type == DT_LNK || de->d_type == DT_UNKNOWN)
+	    stamp_dir(stamp, path.s, users, depth + 1);	/* a file: opendir fails */
+	else
+	    stamp_file(stamp, path.s);
+    }
+    closedir(dp);
+    sb_free(&path);
+}
+
+/* stamp_rules - what rules_load_user(dir, file) would read, as it is now */
+static void stamp_rules(STRBUF *stamp, const char *dir, const char *file)
+{
+    STRBUF  users = STRBUF_INIT;
+
+    sb_printf(&users, "%s/users", dir);
+    stamp_dir(stamp, dir, users.s, 0);
+    stamp_file(stamp, file);
+    sb_free(&users);
+}
+
+static KEPT **kept_where(const char *address)
+{
+    uint32_t h = 2166136261u;
+    const unsigned char *s;
+
+    for (s = (const unsigned char *) address; *s; s++)
+	h = (h ^ *s) * 16777619u;
+    return (&kept_slot[h % PERSON_CACHE]);
+}
+
+/* kept_drop - one holder less; the last one frees it. kept_lock is held. */
+static void kept_drop(KEPT *k)
+{
+    KEPT  **pp;
+
+    if (--k->refs > 0)
+	return;
+    for (pp = &kept_all; *pp != k; pp = &(*pp)->next)
+	 /* void */ ;
+    *pp = k->next;
+    rules_free(k->rules);
+    sb_free(&k->stamp);
+    free(k->address);
+    free(k);
+}
+
+/* kept_get - the kept rules of address, if read from what stamp says; NULL */
+static RULES *kept_get(const char *address, const STRBUF *stamp)
+{
+    KEPT   *k;
+    RULES  *r = NULL;
+
+    pthread_mutex_lock(&kept_lock);
+    k = *kept_where(address);
+    if (k && strcmp(k->address, address) == 0 && k->stamp.len == stamp->len
+	&& memcmp(k->stamp.s, stamp->s, stamp->len) == 0) {
+	k->refs++;
+	r = k->rules;
+    }
+    pthread_mutex_unlock(&kept_lock);
+    return (r);
+}
+
+/* kept_put - keep r, just read from what stamp says, held by the caller too */
+static void kept_put(const char *address, const STRBUF *stamp, RULES *r)
+{
+    KEPT   *k = xcalloc(1, sizeof(KEPT)), **slot;
+
+    k->address = xstrdup(address);
+    sb_putn(&k->stamp, stamp->s, stamp->len);
+    k->rules = r;
+    k->refs = 2;
+    pthread_mutex_lock(&kept_lock);
+    slot = kept_where(address);
+    if (*slot)
+	kept_drop(*slot);
+    *slot = k;
+    k->next = kept_all;
+    kept_all = k;
+    pthread_mutex_unlock(&kept_lock);
+}
+
+/* kept_release - r is kept: one reader less (1); not kept: 0 */
+static int kept_release(RULES *r)
+{
+    KEPT   *k;
+
+    pthread_mutex_lock(&kept_lock);
+    for (k = kept_all; k && k->rules != r; k = k->next)
+	 /* void */ ;
+    if (k)
+	kept_drop(k);
+    pthread_mutex_unlock(&kept_lock);
+    return (k != NULL);
+}
+
 /* person_load - the person's rules; -1 with why (for the log) when unusable */
 int     person_load(WEB *w, const char *address, PERSON *p, STRBUF *why)
 {
+    STRBUF  stamp = STRBUF_INIT;
     DIAG   *d = diag_create();
     const char *file;
 
     memset(p, 0, sizeof(*p));
     file = change_user_file(w->rdb, w->conf->rules_dir, address, &p->file);
-    p->rules = file ? rules_load_user(w->conf->rules_dir, file, d)
-	: rules_load(w->conf->rules_dir, d);
+    if (file) {
+	stamp_rules(&stamp, w->conf->rules_dir, file);
+	p->rules = kept_get(address, &stamp);
+    }
+    if (p->rules == NULL) {
+	p->rules = file ? rules_load_user(w->conf->rules_dir, file, d)
+	    : rules_load(w->conf->rules_dir, d);
+	if (file && diag_errors(d) == 0)
+	    kept_put(address, &stamp, p->rules);
+    }
     if (diag_errors(d) > 0)
 	sb_printf(why, "%s: %s", w->conf->rules_dir, diag_first(d));
     else if ((p->user = rules_user(p->rules, address)) == NULL)
@@ -35,6 +197,7 @@ int     person_load(WEB *w, const char *address, PERSON *p, STRBUF *why)
     else
 	p->profile = rules_profile(p->rules, p->user->profile);
     diag_free(d);
+    sb_free(&stamp);
     if (p->user == NULL) {
 	person_free(p);
 	return (-1);
@@ -44,7 +207,7 @@ int     person_load(WEB *w, const char *address, PERSON *p, STRBUF *why)
 
 void    person_free(PERSON *p)
 {
-    if (p->rules)
+    if (p->rules && !kept_release(p->rules))
 	rules_free(p->rules);
     sb_free(&p->file);
     memset(p, 0, sizeof(*p));

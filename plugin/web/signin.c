@@ -15,6 +15,7 @@
  */
 #include "config.h"
 
+#include <signal.h>
 #include <sodium.h>
 #include <string.h>
 
@@ -77,8 +78,8 @@ static int registered(WEB *w, const char *address, STRBUF *out)
 }
 
 /*
- * outbox_put - a message into the outbox, for crierd's senders; a seq of
- * 0 names no request, so statedb_request_done() only queues it
+ * outbox_put - a message into the outbox, for crierd's senders; the
+ * supervisor, told by SIGUSR1, wakes them, so it goes out at once
  */
 static int outbox_put(WEB *w, const char *rcpt, const char *msg_id, const STRBUF *msg,
 		              STRBUF *why)
@@ -90,7 +91,11 @@ static int outbox_put(WEB *w, const char *rcpt, const char *msg_id, const STRBUF
     out.message_id = msg_id;
     out.msg = msg->s;
     out.msglen = msg->len;
-    return (statedb_request_done(w->sdb, 0, &out, NULL, (uint64_t) clock_now(), why));
+    if (statedb_outbox_put(w->sdb, &out, NULL, why) < 0)
+	return (-1);
+    if (w->supervisor > 0)
+	(void) kill(w->supervisor, SIGUSR1);
+    return (0);
 }
 
 /* mail_link - the sign-in mail to a registered address */

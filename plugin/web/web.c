@@ -187,7 +187,7 @@ static int web_open(WEB *w, const CONF *conf, const WEB_OPTS *opts, STRBUF *why)
     memset(w, 0, sizeof(*w));
     w->conf = conf;
     w->supervisor = opts->supervisor;
-    sb_puts(&w->base_url, opts->base_url);
+    sb_puts(&w->base_url, opts->base_url ? opts->base_url : conf->web_base_url);
     if (w->base_url.len == 0 || w->base_url.s[w->base_url.len - 1] != '/')
 	sb_putc(&w->base_url, '/');
     pthread_mutex_init(&w->lock, NULL);
@@ -240,7 +240,8 @@ static void wait_stop(WEB *w, const sigset_t *set)
 	if (sig == SIGTERM || sig == SIGINT)
 	    break;
 	if (sig == SIGHUP)
-	    msg_info("web: SIGHUP: rules.d is read at each request; nothing to reload");
+	    msg_info("web: SIGHUP: the panel reads rules.d at each request; crierd starts "
+		     "it anew when its settings change");
 	if (sig < 0 && errno != EAGAIN && errno != EINTR)
 	    break;
     }
@@ -257,16 +258,17 @@ int     web_main(const CONF *conf, const WEB_OPTS *opts)
     sigset_t set;
     HTTP   *h = NULL;
     WEB     w;
-    int     fd = opts->fd, rc = 1;
+    int     fd = opts->fd, rc = 1, bound = 0;
+    const char *listen = opts->listen ? opts->listen : conf->web_listen;
 
     sigemptyset(&set);
     sigaddset(&set, SIGTERM), sigaddset(&set, SIGINT), sigaddset(&set, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &set, NULL);	/* the serving threads inherit it */
     signal(SIGPIPE, SIG_IGN);
-    if (web_open(&w, conf, opts, &why) == 0 && (fd >= 0 || http_listen(opts->listen, &fd,
-									&why) == 0)
+    if (web_open(&w, conf, opts, &why) == 0
+	&& (fd >= 0 || (bound = http_listen(listen, &fd, &why) == 0))
 	&& (h = http_start(fd, &lim, route, &w, &why)) != NULL) {
-	msg_info("web: serving %s on %s", w.base_url.s, opts->listen);
+	msg_info("web: serving %s on %s", w.base_url.s, listen);
 	wait_stop(&w, &set);
 	http_stop(h);
 	msg_info("web: stopped");
@@ -275,8 +277,8 @@ int     web_main(const CONF *conf, const WEB_OPTS *opts)
 	msg_error("web: %s", why.s);
     if (fd >= 0)
 	close(fd);
-    if (opts->fd < 0)
-	http_unlink(opts->listen);
+    if (bound)					/* ours only: never another's */
+	http_unlink(listen);
     web_close(&w);
     sb_free(&why);
     return (rc);

@@ -21,7 +21,7 @@ check() { cases=$((cases + 1)); }
 ctl() { "$CRIERCTL" -c "$CD_DIR/crier.conf" "$@"; }
 # log_wait TEXT [N] - crierd logged TEXT (an extended regexp) N times (default 1)
 log_wait() {
-    for _ in $(seq 200); do
+    for _ in $(seq 600); do             # 60 s: bounce(8) under load
         [ "$(grep -cE -- "$1" "$CD_DIR/crierd.log")" -ge "${2:-1}" ] && return 0
         sleep 0.1
     done

@@ -44,7 +44,8 @@ static void check_headers(const char *msg)
     CHECK(subjects == 1, "%d Subject headers", subjects);
 }
 
-static void render_one(int k, const char *name, size_t nnotifs)
+/* render_one - event k as a notification, against tests/render/NAME.ref; web: the panel's links */
+static void render_one(int k, const char *name, size_t nnotifs, int web)
 {
     static const RENDER_NOTIF notifs[] = {
 	{"content_partner/all_redeliveries", 'd', "immediately", "source_type = Video & Audio",
@@ -72,6 +73,10 @@ static void render_one(int k, const char *name, size_t nnotifs)
     in.date = 1796040000;
     in.notifs = notifs;
     in.nnotifs = nnotifs;
+    if (web) {
+	in.web.base_url = "https://notify.crier.test/";
+	in.web.manage_token = "v1.p.MANAGE";
+    }
     CHECK(render_notification(&in, &out, &why) == 0, "%s", sb_str(&why));
     sb_printf(&ref, "%s/tests/render/%s.ref", srcdir, name);
     if (!tap_regen(ref.s, sb_str(&out), out.len)) {
@@ -83,16 +88,60 @@ static void render_one(int k, const char *name, size_t nnotifs)
 	CHECK(strcmp(sb_str(&out), sb_str(&want)) == 0, "%s differs:\n%s", ref.s, sb_str(&out));
     }
     check_headers(out.s);
+    CHECK((strstr(out.s, "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n") != NULL) == web,
+	  "%s: List-Unsubscribe-Post %s", name, web ? "missing" : "without web_base_url");
+    CHECK(!web || strstr(out.s, "List-Unsubscribe: <https://notify.crier.test/u/v1.m.TOKEN1>, "
+			 "<mailto:crier-request@crier.test?subject=mute%20v1.m.TOKEN1>\r\n"),
+	  "%s: List-Unsubscribe without the one-click link first", name);
     event_free(ev);
     sb_free(&out), sb_free(&why), sb_free(&mid), sb_free(&ref), sb_free(&want);
+}
+
+/*
+ * digest_web - a digest of one notification, with and without the panel:
+ * the one-click link, List-Unsubscribe-Post and the manage link come and
+ * go together with web_base_url
+ */
+static void digest_web(int web)
+{
+    static const RENDER_NOTIF n = {"content_partner/new_requests_daily", 'd', "daily",
+    "priority = Rush", "v1.m.TOKEN3"};
+    STRBUF  out = STRBUF_INIT, why = STRBUF_INIT;
+    RENDER_DIGEST d;
+    RENDER_ITEM it;
+    EVENT  *ev;
+
+    CHECK(event_parse(events[0], strlen(events[0]), &ev, &why) == 0, "%s", sb_str(&why));
+    memset(&d, 0, sizeof(d));
+    it.ev = ev, it.event_title = "Redelivery Requested", it.notif = n.id;
+    d.recipient = "ana@juicepost.example", d.sender = "crier@crier.test";
+    d.request_address = "crier-request@crier.test", d.message_id = "digest.1@crier.test";
+    d.date = 1796040000, d.frequency = "daily", d.freq_title = "Daily", d.period = "30 Nov";
+    d.items = &it, d.nitems = 1, d.notifs = &n, d.nnotifs = 1;
+    if (web)
+	d.web.base_url = "https://notify.crier.test/", d.web.manage_token = "v1.p.MANAGE";
+    CHECK(render_digest(&d, &out, &why) == 0, "%s", sb_str(&why));
+    CHECK((strstr(sb_str(&out), "List-Unsubscribe: <https://notify.crier.test/u/v1.m.TOKEN3>, "
+		  "<mailto:") != NULL) == web, "digest: one-click link %s", web ? "missing"
+	  : "without web_base_url");
+    CHECK((strstr(sb_str(&out), "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n")
+	   != NULL) == web, "digest: List-Unsubscribe-Post");
+    CHECK((strstr(sb_str(&out), "Manage your notifications: https://notify.crier.test/s/"
+		  "v1.p.MANAGE") != NULL) == web, "digest: manage link");
+    check_headers(sb_str(&out));
+    event_free(ev);
+    sb_free(&out), sb_free(&why);
 }
 
 int     main(void)
 {
     STRBUF  a = STRBUF_INIT, b = STRBUF_INIT, c = STRBUF_INIT;
 
-    render_one(0, "two-notifications", 2);
-    render_one(1, "non-ascii", 1);
+    render_one(0, "two-notifications", 2, 0);
+    render_one(1, "non-ascii", 1, 0);
+    render_one(0, "web-links", 2, 1);
+    digest_web(0);
+    digest_web(1);
     render_message_id("e1", "Ana@Example.org", "daily", "crier@crier.test", &a);
     render_message_id("e1", "ana@example.org", "daily", "crier@crier.test", &b);
     render_message_id("e1", "ana@example.org", "weekly", "crier@crier.test", &c);

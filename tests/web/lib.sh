@@ -4,7 +4,8 @@
 # and body.
 #
 #   web_setup             $T/crier.conf, key, rules.d, state; compiled
-#   web_start / web_stop  the server, in the background; $URL
+#   web_start / web_stop  the server, in the background; $URL (web_listen
+#                         and web_base_url written into crier.conf)
 #   req METHOD PATH [CURL ARGS...]   status in $T/status, $T/head, $T/body
 #   sign_in USER          a session for USER: $COOKIE, $CSRF
 #   mint ACTION USER NOTIF [ISSUED]  a token of the server's key
@@ -36,7 +37,10 @@ free_port() {
 web_start() {
     PORT=$(free_port)
     URL="http://127.0.0.1:$PORT"
-    "$SERVE" -c "$T/crier.conf" "inet:$PORT@127.0.0.1" "$URL/" >>"$T/serve.log" 2>&1 &
+    sed -i '/^web_listen\|^web_base_url/d' "$T/crier.conf"
+    printf 'web_listen = "inet:%s@127.0.0.1";\nweb_base_url = "%s/";\n' "$PORT" "$URL" \
+        >>"$T/crier.conf"
+    "$SERVE" -c "$T/crier.conf" >>"$T/serve.log" 2>&1 &
     SERVE_PID=$!
     for _ in $(seq 100); do
         curl -s -o /dev/null "$URL/static/panel.css" && return 0

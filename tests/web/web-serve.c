@@ -2,10 +2,9 @@
  * web-serve.c - the notification settings panel without crierd's
  * supervisor, for the tests: web_main() on a crier.conf.
  *
- *   web-serve -c CONF [-r RULES_DIR] [-s STATE_DIR] LISTEN BASE_URL
- *	serve the panel on LISTEN (libmilter syntax) until SIGTERM; links
- *	in mail point at BASE_URL. (crier.conf has no web_listen or
- *	web_base_url yet: they come from the command line here.)
+ *   web-serve -c CONF [-r RULES_DIR] [-s STATE_DIR]
+ *	serve the panel on CONF's web_listen until SIGTERM; links in mail
+ *	point at its web_base_url. Nothing sends the outbox here.
  *   web-serve -c CONF -T ACTION USER NOTIF [ISSUED]
  *	print a token signed with the configured token_key_file: s (sign
  *	in), p (manage), m (mute), u (unmute); ISSUED in seconds since the
@@ -26,7 +25,7 @@
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: web-serve -c CONF [-r RULES] [-s STATE] LISTEN BASE_URL\n"
+    fprintf(stderr, "usage: web-serve -c CONF [-r RULES] [-s STATE]\n"
 	    "       web-serve -c CONF -T ACTION USER NOTIF [ISSUED]\n");
     return (2);
 }
@@ -81,12 +80,13 @@ int     main(int argc, char **argv)
 	conf_set(&cf.state_dir, sdir);
     if (token)
 	rc = mint(&cf, argv + optind, argc - optind);
-    else if (argc - optind != 2)
+    else if (argc != optind)
 	rc = usage();
-    else {
+    else if (conf_check(&cf, &why) < 0 || *cf.web_listen == 0) {
+	fprintf(stderr, "web-serve: %s\n", why.len ? why.s : "CONF has no web_listen");
+	rc = 1;
+    } else {
 	log_init("web-serve", 1);
-	opts.listen = argv[optind];
-	opts.base_url = argv[optind + 1];
 	rc = web_main(&cf, &opts);
     }
     conf_free(&cf);
