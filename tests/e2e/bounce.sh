@@ -167,7 +167,7 @@ verp5=$(sed -n 's/^Return-Path: <\(.*\)>\r\{0,1\}$/\1/p' "$(pf_mail_files $ANA |
 # A DSN that reports a delivery clears a count (here, the bounce of event 6).
 route "/^ana@juicepost\\.example\$/ gone:"
 event 6
-log_wait "bounce: to=<$ANA> .* dsn=5.1.1 action=failed .*: dead; hard bounce 1 in a row"; check
+log_wait "bounce: to=<$ANA> .* dsn=5.1.1 action=failed .*: dead; hard bounce 1 in a row" 2; check   # event 3 logged the first
 remote_dsn "$verp5" 2.0.0 "250 2.0.0 Ok" delivered >"$T/delivered.eml"
 dsn "$T/delivered.eml" "$verp5"
 log_wait "bounce: to=<$ANA> .* dsn=2.0.0 action=delivered \(delivered 2.0.0 by mx.partner.example: 250 2.0.0 Ok\): delivered; bounce count cleared"; check
