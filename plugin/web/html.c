@@ -8,9 +8,14 @@
  */
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "html.h"
+#include "mem.h"
+
+/* What html_hidden() writes for a CSRF token, up to its value. */
+#define HTML_CSRF_FIELD	"<input type=\"hidden\" name=\"csrf\" value=\""
 
 /* html_textn - len bytes of s, escaped */
 void    html_textn(STRBUF *out, const char *s, size_t len)
@@ -96,6 +101,54 @@ void    html_button_form(STRBUF *out, const char *action, const char *csrf,
     sb_putc(out, '>');
     html_text(out, label);
     sb_puts(out, "</button></form>");
+}
+
+/*
+ * html_shared_make - rendered (its CSRF values empty) as sh, the places of
+ * the token noted; rendered is taken. Every match of HTML_CSRF_FIELD is
+ * one the code wrote: a value from elsewhere cannot hold a '"' unescaped.
+ */
+void    html_shared_make(HTML_SHARED *sh, STRBUF *rendered)
+{
+    static const char field[] = HTML_CSRF_FIELD "\"";
+    const char *at, *end;
+    size_t  cap = 0;
+
+    memset(sh, 0, sizeof(*sh));
+    sh->html = *rendered;
+    memset(rendered, 0, sizeof(*rendered));
+    if (sh->html.s == NULL)
+	return;
+    end = sh->html.s + sh->html.len;
+    for (at = sh->html.s; (at = memmem(at, (size_t) (end - at), field, sizeof(field) - 1))
+	 != NULL; at += sizeof(field) - 1) {
+	if (sh->nholes == cap)
+	    sh->holes = xrealloc(sh->holes, (cap = cap ? 2 * cap : 64) * sizeof(size_t));
+	sh->holes[sh->nholes++] = (size_t) (at - sh->html.s) + sizeof(field) - 2;
+    }
+}
+
+/* html_shared_fill - sh with csrf in its places, added to out */
+void    html_shared_fill(STRBUF *out, const HTML_SHARED *sh, const char *csrf)
+{
+    STRBUF  token = STRBUF_INIT;
+    size_t  i, from = 0;
+
+    html_text(&token, csrf);
+    for (i = 0; i < sh->nholes; i++) {
+	sb_putn(out, sh->html.s + from, sh->holes[i] - from);
+	sb_putn(out, token.s ? token.s : "", token.len);
+	from = sh->holes[i];
+    }
+    sb_putn(out, sh->html.s ? sh->html.s + from : "", sh->html.len - from);
+    sb_free(&token);
+}
+
+void    html_shared_free(HTML_SHARED *sh)
+{
+    sb_free(&sh->html);
+    free(sh->holes);
+    memset(sh, 0, sizeof(*sh));
 }
 
 /* html_page_begin - the document up to the page's own content */

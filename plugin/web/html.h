@@ -9,6 +9,10 @@
  * escaping). html_page_begin()/html_page_end() write the frame every page
  * shares: the stylesheet, the script, the header with the signed-in
  * address and the sign-out buttons.
+ *
+ * HTML_SHARED is a page rendered once for every session of a person: it
+ * is rendered with an empty CSRF token, html_shared_make() notes where
+ * each token goes, and html_shared_fill() writes it out with a session's.
  */
 #ifndef CRIER_HTML_H
 #define CRIER_HTML_H
@@ -32,5 +36,17 @@ void    html_hidden(STRBUF *out, const char *name, const char *value);
 void    html_button_form(STRBUF *out, const char *action, const char *csrf,
 			         const char *name, const char *value, const char *label,
 			         const char *cls);
+
+typedef struct html_shared {
+    STRBUF  html;			/* every CSRF field's value empty */
+    size_t *holes;			/* offsets in html where the token goes */
+    size_t  nholes;
+} HTML_SHARED;
+
+#define HTML_SHARED_INIT { STRBUF_INIT, NULL, 0 }
+
+void    html_shared_make(HTML_SHARED *sh, STRBUF *rendered);
+void    html_shared_fill(STRBUF *out, const HTML_SHARED *sh, const char *csrf);
+void    html_shared_free(HTML_SHARED *sh);
 
 #endif

@@ -160,17 +160,21 @@ static void security_headers(struct MHD_Response *r, int cacheable)
 			    : "no-store");
 }
 
-/* respond - the response, with its headers; MHD_NO closes the connection */
+/*
+ * respond - the response, with its headers; MHD_NO closes the connection.
+ * The body is handed over, not copied (a panel page is tens of KB).
+ */
 static enum MHD_Result respond(struct MHD_Connection *conn, HTTP_RESP *resp)
 {
     struct MHD_Response *r;
     enum MHD_Result rc;
-    size_t  i;
+    size_t  i, len = resp->body.len;
+    char   *body = sb_steal(&resp->body);
 
-    r = MHD_create_response_from_buffer(resp->body.len, resp->body.s ? resp->body.s : "",
-					MHD_RESPMEM_MUST_COPY);
-    if (r == NULL)
+    if ((r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE)) == NULL) {
+	free(body);
 	return (MHD_NO);
+    }
     MHD_add_response_header(r, "Content-Type", resp->type ? resp->type
 			    : "text/html; charset=utf-8");
     security_headers(r, resp->cacheable);

@@ -66,6 +66,7 @@ typedef struct person {
     const USER *user;
     const PROFILE *profile;
     STRBUF  file;			/* the user's file, as compiled */
+    struct person_kept *kept;		/* person.c's entry the rules are kept in */
 } PERSON;
 
 typedef struct entry {
@@ -83,6 +84,8 @@ size_t  person_entries(const PERSON *p, ENTRY **out);
 int     person_find(const PERSON *p, const char *id, ENTRY *e);
 void    person_filter_title(const char *name, STRBUF *out);
 void    person_where(const PERSON *p, const NOTIF *n, STRBUF *html);
+const HTML_SHARED *person_page(const PERSON *p);
+void    person_keep_page(const PERSON *p, HTML_SHARED *page);
 
 /* web.c */
 void    page_begin(PAGE *pg, const char *title);

@@ -9,6 +9,12 @@
  * of buttons (defaults offer no Edit or Delete). Search goes by event
  * type and by any word of a title, a condition, a frequency or a name,
  * and keeps the grouping. Below, the person's digests (pending.c).
+ *
+ * The list is rendered with its CSRF tokens left out and filled in with
+ * the session's (html.h): the plain list, without a search or a change
+ * to show, is kept with the person's rules (person.c) and made anew only
+ * when they change. The digests below it change with time and with the
+ * items waiting, and are made for every page.
  */
 #include "config.h"
 
@@ -32,6 +38,7 @@ typedef struct view {
     const char *q;			/* words to search for, or NULL */
     const char *event;			/* event type to show, or NULL */
     const char *mark;			/* the entry just changed */
+    const char *csrf;			/* in every form: "", for html_shared_fill */
     size_t  shown;
 } VIEW;
 
@@ -89,7 +96,7 @@ static int matches(const VIEW *v, const ENTRY *e)
 /* entry_menu - the buttons of one entry: what it offers, and no more */
 static void entry_menu(VIEW *v, const ENTRY *e, STRBUF *b)
 {
-    const char *csrf = v->pg->s.csrf.s, *id = e->n->id;
+    const char *csrf = v->csrf, *id = e->n->id;
 
     sb_puts(b, "<details class=\"menu\"><summary>Actions<span class=\"sr\"> for ");
     html_text(b, id);
@@ -231,17 +238,37 @@ static void search_form(VIEW *v, STRBUF *b)
     sb_puts(b, "</form><p><a class=\"button primary\" href=\"/new\">Create notification</a></p>");
 }
 
+/* list - the list up to the digests, its CSRF tokens left out */
+static void list(VIEW *v, HTML_SHARED *sh)
+{
+    HTML_FRAME f = {"Your notifications", v->pg->s.user.s, v->csrf};
+    STRBUF  b = STRBUF_INIT;
+
+    html_page_begin(&b, &f);
+    header(v, &b);
+    done_message(v, &b);
+    search_form(v, &b);
+    section(v, NOTIF_DEFAULT, &b);
+    section(v, NOTIF_CUSTOM, &b);
+    html_shared_make(sh, &b);
+}
+
 /* panel_list - GET /: the whole list, or what the search keeps */
 void    panel_list(PAGE *pg)
 {
     STRBUF *b = &pg->resp->body, why = STRBUF_INIT;
+    HTML_SHARED made = HTML_SHARED_INIT;
+    const HTML_SHARED *kept = NULL;
     VIEW    v;
+    int     plain;
 
     memset(&v, 0, sizeof(v));
     v.pg = pg;
     v.q = http_arg(pg->req, "q");
     v.event = http_arg(pg->req, "event");
     v.mark = http_arg(pg->req, "n");
+    v.csrf = "";
+    plain = (v.q == NULL || *v.q == 0) && (v.event == NULL || *v.event == 0) && v.mark == NULL;
     if (person_load(pg->web, pg->s.user.s, &v.p, &why) < 0) {
 	msg_error("web: user=<%s>: %s", pg->s.user.s, why.s);
 	page_error(pg, 503, "Not available", "Your notifications cannot be shown just now; "
@@ -250,14 +277,16 @@ void    panel_list(PAGE *pg)
 	return;
     }
     v.n = person_entries(&v.p, &v.e);
-    page_begin(pg, "Your notifications");
-    header(&v, b);
-    done_message(&v, b);
-    search_form(&v, b);
-    section(&v, NOTIF_DEFAULT, b);
-    section(&v, NOTIF_CUSTOM, b);
+    if (!plain || (kept = person_page(&v.p)) == NULL) {
+	list(&v, &made);
+	kept = &made;
+    }
+    html_shared_fill(b, kept, pg->s.csrf.s);
     pending_show(pg, &v.p, v.e, v.n, b);
     page_end(pg);
+    if (plain && kept == &made)
+	person_keep_page(&v.p, &made);
+    html_shared_free(&made);
     free(v.e);
     person_free(&v.p);
     sb_free(&why);

@@ -15,6 +15,11 @@
  * the same, so an edit, a new file or a change made anywhere shows at
  * once. Kept rules are never changed: an entry replaced while a page
  * still reads it is freed by the last one to let go of it.
+ *
+ * The list page rendered from kept rules is kept with them (panel.c:
+ * the plain list, without a search, its CSRF tokens left out), set once
+ * and then never changed, so it is as fresh as the rules it was made of
+ * and goes with them.
  */
 #include "config.h"
 
@@ -33,17 +38,17 @@
 #define PERSON_CACHE	64		/* people whose rules are kept */
 #define PERSON_DEPTH	16		/* directories deeper are not read (rules_load.c) */
 
-typedef struct kept {
+typedef struct person_kept {
     char   *address;
     STRBUF  stamp;			/* stamp_rules() when it was read */
     RULES  *rules;
     int     refs;			/* pages reading it, + 1 while in a slot */
-    struct kept *next;			/* every entry not yet freed */
+    int     has_page;			/* page is set (and no longer changes) */
+    HTML_SHARED page;			/* the list page made of rules */
 } KEPT;
 
 static pthread_mutex_t kept_lock = PTHREAD_MUTEX_INITIALIZER;
 static KEPT *kept_slot[PERSON_CACHE];	/* by the address's hash */
-static KEPT *kept_all;
 
 /* stamp_file - one path's identity and version, added to stamp */
 static void stamp_file(STRBUF *stamp, const char *path)
@@ -108,38 +113,33 @@ static KEPT **kept_where(const char *address)
 /* kept_drop - one holder less; the last one frees it. kept_lock is held. */
 static void kept_drop(KEPT *k)
 {
-    KEPT  **pp;
-
     if (--k->refs > 0)
 	return;
-    for (pp = &kept_all; *pp != k; pp = &(*pp)->next)
-	 /* void */ ;
-    *pp = k->next;
     rules_free(k->rules);
+    html_shared_free(&k->page);
     sb_free(&k->stamp);
     free(k->address);
     free(k);
 }
 
-/* kept_get - the kept rules of address, if read from what stamp says; NULL */
-static RULES *kept_get(const char *address, const STRBUF *stamp)
+/* kept_get - the kept entry of address, if read from what stamp says; NULL */
+static KEPT *kept_get(const char *address, const STRBUF *stamp)
 {
     KEPT   *k;
-    RULES  *r = NULL;
 
     pthread_mutex_lock(&kept_lock);
     k = *kept_where(address);
     if (k && strcmp(k->address, address) == 0 && k->stamp.len == stamp->len
-	&& memcmp(k->stamp.s, stamp->s, stamp->len) == 0) {
+	&& memcmp(k->stamp.s, stamp->s, stamp->len) == 0)
 	k->refs++;
-	r = k->rules;
-    }
+    else
+	k = NULL;
     pthread_mutex_unlock(&kept_lock);
-    return (r);
+    return (k);
 }
 
 /* kept_put - keep r, just read from what stamp says, held by the caller too */
-static void kept_put(const char *address, const STRBUF *stamp, RULES *r)
+static KEPT *kept_put(const char *address, const STRBUF *stamp, RULES *r)
 {
     KEPT   *k = xcalloc(1, sizeof(KEPT)), **slot;
 
@@ -152,23 +152,16 @@ static void kept_put(const char *address, const STRBUF *stamp, RULES *r)
     if (*slot)
 	kept_drop(*slot);
     *slot = k;
-    k->next = kept_all;
-    kept_all = k;
     pthread_mutex_unlock(&kept_lock);
+    return (k);
 }
 
-/* kept_release - r is kept: one reader less (1); not kept: 0 */
-static int kept_release(RULES *r)
+/* kept_release - one reader of k less */
+static void kept_release(KEPT *k)
 {
-    KEPT   *k;
-
     pthread_mutex_lock(&kept_lock);
-    for (k = kept_all; k && k->rules != r; k = k->next)
-	 /* void */ ;
-    if (k)
-	kept_drop(k);
+    kept_drop(k);
     pthread_mutex_unlock(&kept_lock);
-    return (k != NULL);
 }
 
 /* person_load - the person's rules; -1 with why (for the log) when unusable */
@@ -182,13 +175,14 @@ int     person_load(WEB *w, const char *address, PERSON *p, STRBUF *why)
     file = change_user_file(w->rdb, w->conf->rules_dir, address, &p->file);
     if (file) {
 	stamp_rules(&stamp, w->conf->rules_dir, file);
-	p->rules = kept_get(address, &stamp);
+	if ((p->kept = kept_get(address, &stamp)) != NULL)
+	    p->rules = p->kept->rules;
     }
     if (p->rules == NULL) {
 	p->rules = file ? rules_load_user(w->conf->rules_dir, file, d)
 	    : rules_load(w->conf->rules_dir, d);
 	if (file && diag_errors(d) == 0)
-	    kept_put(address, &stamp, p->rules);
+	    p->kept = kept_put(address, &stamp, p->rules);
     }
     if (diag_errors(d) > 0)
 	sb_printf(why, "%s: %s", w->conf->rules_dir, diag_first(d));
@@ -207,10 +201,43 @@ int     person_load(WEB *w, const char *address, PERSON *p, STRBUF *why)
 
 void    person_free(PERSON *p)
 {
-    if (p->rules && !kept_release(p->rules))
+    if (p->kept)
+	kept_release(p->kept);
+    else if (p->rules)
 	rules_free(p->rules);
     sb_free(&p->file);
     memset(p, 0, sizeof(*p));
+}
+
+/* person_page - the list page kept with the person's rules, or NULL */
+const HTML_SHARED *person_page(const PERSON *p)
+{
+    const HTML_SHARED *page = NULL;
+
+    if (p->kept == NULL)
+	return (NULL);
+    pthread_mutex_lock(&kept_lock);
+    if (p->kept->has_page)
+	page = &p->kept->page;
+    pthread_mutex_unlock(&kept_lock);
+    return (page);
+}
+
+/*
+ * person_keep_page - keep page, made of p's rules, with them: taken (page
+ * left empty) when they are kept and have none yet; else left to the caller
+ */
+void    person_keep_page(const PERSON *p, HTML_SHARED *page)
+{
+    if (p->kept == NULL)
+	return;
+    pthread_mutex_lock(&kept_lock);
+    if (!p->kept->has_page) {
+	p->kept->page = *page;
+	p->kept->has_page = 1;
+	memset(page, 0, sizeof(*page));
+    }
+    pthread_mutex_unlock(&kept_lock);
 }
 
 /* default_muted - ENTRY_MUTED_DEF in its definition, ENTRY_MUTED by the person */

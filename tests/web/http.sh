@@ -213,6 +213,70 @@ req POST /delete -b "__Host-crier=$COOKIE" --data-urlencode "csrf=$CSRF" -d name
 expect_status 303
 grep -q "crit_daily = {" "$T/rules.d/users/ana.conf" && fail "crit_daily is still there"
 
+# --- the list kept between pages: fresh after every kind of change ---
+list_page() { req GET / -b "__Host-crier=$COOKIE"; expect_status 200; }
+# expect_entry NAME muted|active WHAT - the last page shows NAME so, after WHAT
+expect_entry() {
+    local e
+    e=$(grep -o "<li class=\"notif[^\"]*\" id=\"n-${1//\//%2F}\"" "$T/body")
+    case "$2:$e" in
+    muted:*'"notif muted'*) ;;
+    active:'<li class="notif" '*) ;;
+    *) fail "after $3, the list does not show $1 $2: ${e:-not there}" ;;
+    esac
+}
+list_page; list_page                    # the plain list, kept since the first
+expect_entry content_partner/qc_failures active "a page kept"
+req POST /mute -b "__Host-crier=$COOKIE" --data-urlencode "csrf=$CSRF" \
+    -d name=content_partner/qc_failures
+expect_status 303
+list_page; expect_entry content_partner/qc_failures muted "a mute by the panel"
+list_page
+"$CRIERCTL" -c "$T/crier.conf" unmute $ANA content_partner/qc_failures >/dev/null \
+    || fail "crierctl unmute failed"
+list_page; expect_entry content_partner/qc_failures active "crierctl unmute"
+"$CRIERCTL" -c "$T/crier.conf" mute $ANA german_redeliveries >/dev/null \
+    || fail "crierctl mute failed"
+list_page; expect_entry german_redeliveries muted "crierctl mute (while a page is kept)"
+list_page
+req POST "/u/$(mint m $ANA content_partner/cancellations)" -d List-Unsubscribe=One-Click
+expect_status 200
+list_page; expect_entry content_partner/cancellations muted "the mute link of a mail"
+for n in german_redeliveries content_partner/cancellations; do
+    req POST /unmute -b "__Host-crier=$COOKIE" --data-urlencode "csrf=$CSRF" -d "name=$n"
+    expect_status 303
+    list_page; expect_entry "$n" active "an unmute by the panel"
+done
+cp -p "$T/rules.d/users/ana.conf" "$T/ana.conf.saved"
+sed -i 's,"Europe/Berlin","America/New_York",' "$T/rules.d/users/ana.conf"  # by hand
+list_page; expect_in "$T/body" "America/New_York"
+cp "$T/ana.conf.saved" "$T/rules.d/users/ana.conf"
+list_page; expect_in "$T/body" "Europe/Berlin"
+cp -p "$T/rules.d/10-event-types.conf" "$T/types.saved"
+sed -i 's/"Redelivery Requested"/"Redelivery Wanted"/' "$T/rules.d/10-event-types.conf"
+list_page; expect_in "$T/body" "<strong>Redelivery Wanted</strong>"
+grep -q "Redelivery Requested" "$T/body" && fail "a catalog edit is not on the list"
+cp "$T/types.saved" "$T/rules.d/10-event-types.conf"
+list_page; expect_in "$T/body" "<strong>Redelivery Requested</strong>"
+# each session's own CSRF token in every form of the kept list, no other
+first_cookie=$COOKIE first_csrf=$CSRF
+sign_in $ANA                            # its own GET /: the kept list
+[ "$CSRF" != "$first_csrf" ] || fail "two sessions were given one CSRF token by the list"
+req POST /mute -b "__Host-crier=$COOKIE" --data-urlencode "csrf=$CSRF" \
+    -d name=content_partner/qc_failures
+expect_status 303                       # the token on its list is the session's
+req POST /unmute -b "__Host-crier=$first_cookie" --data-urlencode "csrf=$first_csrf" \
+    -d name=content_partner/qc_failures
+expect_status 303
+for c in "$COOKIE $CSRF" "$first_cookie $first_csrf"; do
+    req GET / -b "__Host-crier=${c% *}"
+    tokens=$(grep -o 'name="csrf" value="[^"]*"' "$T/body" | sort | uniq -c)
+    [ "$(echo "$tokens" | wc -l)" = 1 ] && [ "$(echo "$tokens" | awk '{print $1}')" -gt 10 ] \
+        && case "$tokens" in *"value=\"${c#* }\"") ;; *) false ;; esac \
+        || fail "the list's CSRF tokens are not the session's: $tokens"
+done
+COOKIE=$first_cookie CSRF=$first_csrf
+
 # --- a GET of every link changes nothing ---
 sum=$(rules_sum) out=$(outbox_count)
 for page in / /new "/new?event=qc_failed" "/clone?n=content_partner/qc_failures" \
