@@ -160,6 +160,7 @@ typedef struct compose {
     const RENDER_NOTIF *notifs;		/* the first gives List-Id, and */
     size_t  nnotifs;			/* List-Unsubscribe when it is alone */
     int     unsub_first;		/* ... or when the caller says so */
+    const char *digest_token;		/* else one-click for the whole digest, or NULL */
     const char *in_reply_to;		/* a reply: this instead of the list headers */
     const RENDER_WEB *web;		/* the panel's links, or NULL */
     const STRBUF *text;
@@ -202,6 +203,11 @@ static void compose_headers(GMimeObject *m, const COMPOSE *c)
 	if (web_on(c->web))
 	    g_mime_object_set_header(m, "List-Unsubscribe-Post", "List-Unsubscribe=One-Click",
 				     NULL);
+    } else if (web_on(c->web) && c->digest_token) {	/* no mail command does this one */
+	sb_reset(&sb);
+	sb_printf(&sb, "<%su/%s>", c->web->base_url, c->digest_token);
+	set_raw(m, "List-Unsubscribe", sb.s);
+	g_mime_object_set_header(m, "List-Unsubscribe-Post", "List-Unsubscribe=One-Click", NULL);
     }
     if (c->event_id)
 	g_mime_object_set_header(m, "X-Crier-Event", c->event_id, NULL);
@@ -385,6 +391,7 @@ int     render_digest(const RENDER_DIGEST *in, STRBUF *out, STRBUF *why)
     c.subject = subject.s;
     c.digest = in->frequency;
     c.web = &in->web;
+    c.digest_token = in->digest_token;
     c.text = &text;
     compose(&c, out);
     sb_free(&text);

@@ -67,6 +67,8 @@ typedef struct render_digest {
     const RENDER_NOTIF *notifs;		/* every notification concerned */
     size_t  nnotifs;
     RENDER_WEB web;
+    const char *digest_token;		/* several notifications and the panel on: signed,
+					 * mutes all of the frequency (one: its mute token) */
 } RENDER_DIGEST;
 
 /* An answer of self-service to a person's mail (RFC 3834 auto-replied). */

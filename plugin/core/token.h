@@ -23,6 +23,7 @@
 #define TOKEN_UNMUTE	'u'
 #define TOKEN_SIGNIN	's'		/* the panel's link mailed on request: once, 15 minutes */
 #define TOKEN_MANAGE	'p'		/* "Manage your notifications" in mail: 60 days */
+#define TOKEN_DIGEST	'd'		/* one-click off for a digest: NOTIF is its frequency */
 
 typedef struct token_key {
     unsigned char bytes[TOKEN_KEY_MAX];

@@ -269,11 +269,26 @@ static RENDER_NOTIF *digest_notifs(const LIVE *lv, BUILD *b, const DUE *d, STRV 
     return (rn);
 }
 
+/*
+ * digest_links - the panel's links of a digest, when web_base_url is set:
+ * the manage token, and for several notifications the one-click token of
+ * the whole frequency (one notification keeps its own mute token)
+ */
+static void digest_links(const LIVE *lv, const DUE *d, RENDER_DIGEST *rd, STRBUF *manage,
+			         STRBUF *whole)
+{
+    live_web(lv, d->recipient, &rd->web, manage);
+    if (rd->web.base_url == NULL || rd->nnotifs < 2)
+	return;
+    token_make(&lv->key, TOKEN_DIGEST, d->recipient, d->frequency, clock_now(), whole);
+    rd->digest_token = whole->s;
+}
+
 /* prepare_digest - render what was built, ready to go to the outbox */
 static int prepare_digest(const LIVE *lv, BUILD *b, const DUE *d, time_t due, PREPARED *p)
 {
     STRV    ids = STRV_INIT;
-    STRBUF *bufs, first = STRBUF_INIT, manage = STRBUF_INIT;
+    STRBUF *bufs, first = STRBUF_INIT, manage = STRBUF_INIT, whole = STRBUF_INIT;
     RENDER_NOTIF *rn;
     RENDER_ITEM *ri = xcalloc(b->nitems + 1, sizeof(RENDER_ITEM));
     const char *title = d->frequency, *rrule;
@@ -302,7 +317,7 @@ static int prepare_digest(const LIVE *lv, BUILD *b, const DUE *d, time_t due, PR
     rd.date = clock_now(), rd.frequency = d->frequency, rd.freq_title = title;
     rd.period = day, rd.items = ri, rd.nitems = b->nitems, rd.more = b->more;
     rd.notifs = rn, rd.nnotifs = ids.len;
-    live_web(lv, d->recipient, &rd.web, &manage);
+    digest_links(lv, d, &rd, &manage, &whole);
     if ((rc = render_digest(&rd, &p->msg, b->why)) == 0) {
 	p->out.recipient = p->recipient, p->out.message_id = p->mid.s;
 	p->out.msg = p->msg.s, p->out.msglen = p->msg.len;
@@ -312,7 +327,7 @@ static int prepare_digest(const LIVE *lv, BUILD *b, const DUE *d, time_t due, PR
 	sb_free(&bufs[i]);
     free(bufs), free(rn), free(ri);
     strv_free(&ids);
-    sb_free(&first), sb_free(&manage);
+    sb_free(&first), sb_free(&manage), sb_free(&whole);
     return (rc);
 }
 

@@ -11,7 +11,10 @@
 # keeps the panel serving, and a new web_base_url (or web_listen, bound
 # as the service user) starts it anew; the
 # form's preview counts the events kept that the notification would have
-# delivered.
+# delivered; a digest of several notifications carries the one-click link
+# of its frequency (CRIER_NOW moves crierd's clock to the digest), whose
+# GET changes nothing, whose POST mutes each daily notification of the
+# person once (no next digest), and which is refused used or altered.
 . "${srcdir:-.}/tests/e2e/lib.sh"
 PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 URL="http://127.0.0.1:$PORT"
@@ -192,6 +195,68 @@ kill -HUP "$SUP"
 log_wait "web: serving $URL/ on inet:$PORT@127.0.0.1"
 serving || fail "the panel does not serve on the new web_listen $URL"
 curl -s -m 2 -o /dev/null "$OLD_URL/" && fail "the old web_listen still answers"
+
+# --- a digest of several notifications: one click mutes the whole frequency ---
+# Marco's daily: redeliveries_daily (custom), content_partner/new_requests_daily
+# and content_partner/cancellations; the digest covers the first two (the
+# one of web-redelivery-1, overdue at the first restart, only the first).
+MARCO=marco@juicepost.example
+MARCOF="$CD_DIR/rules.d/users/marco.conf"
+digests_of() { for f in $(pf_mail_files "$1"); do grep -l '^X-Crier-Digest:' "$f"; done 2>/dev/null; }
+several() { grep -l '^X-Crier-Notification: .*,' $(digests_of $MARCO) /dev/null; }
+restart_at() {
+    crierd_stop || fail "stop"
+    CRIER_NOW=$1 crierd_start || fail "start at $1"
+    SUP=$(cat "$CD_DIR/run/crierd.pid")
+    serving || fail "the panel does not serve after the restart at $1"
+}
+restart_at 2027-03-15T07:00:00Z
+for mail in redelivery-juice created-cafe-qp; do
+    pf_send_file "$EVENTS/$mail.eml" portal@studio.test events@crier.test || fail "$mail"
+done
+pf_queue_empty_wait 20 || fail "queue"
+restart_at 2027-03-15T08:59:55Z			# 09:00 in London
+for _ in $(seq 100); do [ -n "$(several)" ] && break; sleep 0.2; done
+d=$(several)
+[ "$(echo "$d" | grep -c .)" = 1 ] || { fail "Marco has $(echo "$d" | grep -c .) digests of several"; finish; }
+grep '^List-Unsubscribe:' "$d" | tr -d '\r' | grep -qx "List-Unsubscribe: <$URL/u/v1\.d\.[^>]*>" \
+    || fail "digest List-Unsubscribe: $(grep '^List-Unsubscribe:' "$d")"
+grep -q '^List-Unsubscribe-Post: List-Unsubscribe=One-Click' "$d" || fail "digest: no List-Unsubscribe-Post"
+dunsub=$(sed -n "s|^List-Unsubscribe: <$URL\(/u/[^>]*\)>.*|\1|p" "$d" | tr -d '\r')
+cp "$MARCOF" "$T/marco.before"
+req GET "$dunsub"; status_is 200 "GET of the digest's one-click link"
+for n in redeliveries_daily content_partner/new_requests_daily content_partner/cancellations; do
+    grep -qF "<strong>$n</strong>" "$T/body" || fail "the GET does not list $n"
+done
+grep -q 'all_redeliveries\|at_risk_rush' "$T/body" && fail "the GET lists a notification that is not daily or is muted"
+cmp -s "$MARCOF" "$T/marco.before" || fail "a GET of the digest's one-click link changed marco.conf"
+bad=${dunsub:0:10}$([ "${dunsub:10:1}" = A ] && echo B || echo A)${dunsub:11}	# in the user
+curl -s -m 10 -o "$T/body" -w '%{http_code}' -d List-Unsubscribe=One-Click "$URL$bad" >"$T/status"
+method=POST path=$bad status_is 400 "an altered digest token"
+cmp -s "$MARCOF" "$T/marco.before" || fail "an altered digest token changed marco.conf"
+curl -s -m 10 -D "$T/head" -o "$T/body" -w '%{http_code}' -d List-Unsubscribe=One-Click \
+    "$URL$dunsub" >"$T/status"
+method=POST path=$dunsub status_is 200 "the digest's one-click POST"
+grep -qi '^Set-Cookie' "$T/head" && fail "the one-click POST set a cookie"
+for n in redeliveries_daily content_partner/new_requests_daily content_partner/cancellations; do
+    [ "$(grep -cF "web: user=<$MARCO> mute notification=$n via=web" "$CD_DIR/crierd.log")" = 1 ] \
+        || fail "the digest's one-click POST did not log one mute of $n"
+done
+grep -qF '"content_partner/new_requests_daily"' "$MARCOF" || fail "new_requests_daily not muted in marco.conf"
+curl -s -m 10 -o "$T/body" -w '%{http_code}' -d List-Unsubscribe=One-Click "$URL$dunsub" >"$T/status"
+method=POST path=$dunsub status_is 410 "the digest's one-click link used again"
+digests=$(digests_of $MARCO | grep -c .)
+# The next day: the same events come, and Marco gets no digest.
+for mail in redelivery-juice created-cafe-qp; do
+    sed "s/^Event-Id: .*/Event-Id: web-digest-2-$mail/" "$EVENTS/$mail.eml" >"$T/$mail.2.eml"
+    pf_send_file "$T/$mail.2.eml" portal@studio.test events@crier.test || fail "$mail again"
+done
+pf_queue_empty_wait 20 || fail "queue"
+restart_at 2027-03-16T08:59:55Z
+sleep 8
+pf_queue_empty_wait 20 || fail "queue"
+[ "$(digests_of $MARCO | grep -c .)" = "$digests" ] \
+    || fail "Marco got a digest after muting all his daily notifications"
 
 # --- the stop takes the panel with it ---
 grep -E "error:|claimed not to reply" "$CD_DIR/crierd.log" | grep -v "was killed by signal 9" >"$T/errors"

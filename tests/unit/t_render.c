@@ -133,6 +133,48 @@ static void digest_web(int web)
     sb_free(&out), sb_free(&why);
 }
 
+/*
+ * digest_several - a digest of two notifications: with the panel, the
+ * one-click link of the whole digest (its digest token, no mailto: as no
+ * mail command mutes a digest) and List-Unsubscribe-Post; without, neither
+ */
+static void digest_several(int web)
+{
+    static const RENDER_NOTIF n[] = {
+	{"content_partner/new_requests_daily", 'd', "daily", "priority = Rush", "v1.m.TOKEN3"},
+	{"qc_failed_daily", 'c', "daily", "partner = Northlight", "v1.m.TOKEN4"},
+    };
+    STRBUF  out = STRBUF_INIT, why = STRBUF_INIT;
+    RENDER_DIGEST d;
+    RENDER_ITEM it[2];
+    EVENT  *ev;
+
+    CHECK(event_parse(events[0], strlen(events[0]), &ev, &why) == 0, "%s", sb_str(&why));
+    memset(&d, 0, sizeof(d));
+    it[0].ev = ev, it[0].event_title = "Redelivery Requested", it[0].notif = n[0].id;
+    it[1] = it[0], it[1].notif = n[1].id;
+    d.recipient = "ana@juicepost.example", d.sender = "crier@crier.test";
+    d.request_address = "crier-request@crier.test", d.message_id = "digest.2@crier.test";
+    d.date = 1796040000, d.frequency = "daily", d.freq_title = "Daily", d.period = "30 Nov";
+    d.items = it, d.nitems = 2, d.notifs = n, d.nnotifs = 2;
+    if (web) {
+	d.web.base_url = "https://notify.crier.test/", d.web.manage_token = "v1.p.MANAGE";
+	d.digest_token = "v1.d.DIGEST";
+    }
+    CHECK(render_digest(&d, &out, &why) == 0, "%s", sb_str(&why));
+    CHECK((strstr(sb_str(&out), "\r\nList-Unsubscribe: <https://notify.crier.test/u/v1.d.DIGEST>"
+		  "\r\n") != NULL) == web, "digest of two: one-click link %s", web ? "missing"
+	  : "without web_base_url");
+    CHECK(web || strstr(sb_str(&out), "List-Unsubscribe:") == NULL,
+	  "digest of two: List-Unsubscribe without web_base_url");
+    CHECK((strstr(sb_str(&out), "\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n")
+	   != NULL) == web, "digest of two: List-Unsubscribe-Post");
+    CHECK(strstr(sb_str(&out), "List-Id: <digest.") != NULL, "digest of two: List-Id");
+    check_headers(sb_str(&out));
+    event_free(ev);
+    sb_free(&out), sb_free(&why);
+}
+
 int     main(void)
 {
     STRBUF  a = STRBUF_INIT, b = STRBUF_INIT, c = STRBUF_INIT;
@@ -142,6 +184,8 @@ int     main(void)
     render_one(0, "web-links", 2, 1);
     digest_web(0);
     digest_web(1);
+    digest_several(0);
+    digest_several(1);
     render_message_id("e1", "Ana@Example.org", "daily", "crier@crier.test", &a);
     render_message_id("e1", "ana@example.org", "daily", "crier@crier.test", &b);
     render_message_id("e1", "ana@example.org", "weekly", "crier@crier.test", &c);

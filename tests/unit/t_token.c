@@ -49,6 +49,12 @@ static void roundtrip(void)
 	      "altered at %zu accepted: %s", i, t);
 	free(t);
     }
+    tok.s[3] = TOKEN_DIGEST;		/* a mute token is no digest token */
+    CHECK(token_check(&k, tok.s, &action, &user, &notif, &issued, &why) < 0, "kind changed");
+    sb_reset(&tok);
+    token_make(&k, TOKEN_DIGEST, "ana@juicepost.example", "daily", 1796000000, &tok);
+    CHECK(token_check(&k, tok.s, &action, &user, &notif, &issued, &why) == 0
+	  && action == TOKEN_DIGEST && strcmp(sb_str(&notif), "daily") == 0, "digest token");
     CHECK(token_check(&k, "v1.m.x.y", &action, &user, &notif, &issued, &why) < 0, "short");
     CHECK(token_check(&k, "", &action, &user, &notif, &issued, &why) < 0, "empty");
     sb_free(&tok), sb_free(&user), sb_free(&notif), sb_free(&why);
