@@ -49,6 +49,7 @@
 #include "clock.h"
 #include "compile.h"
 #include "crierd.h"
+#include "listen.h"
 #include "log.h"
 #include "mem.h"
 #include "privs.h"
@@ -95,14 +96,6 @@ void    crash_point(const char *name)
     raise(SIGKILL);
 }
 
-/* socket_path - the path of a unix socket spec ("unix:" or "local:"), or NULL */
-const char *socket_path(const char *spec)
-{
-    if (strncmp(spec, "unix:", 5) == 0 || strncmp(spec, "local:", 6) == 0)
-	return (strchr(spec, ':') + 1);
-    return (NULL);
-}
-
 /*
  * socket_give - right after the bind of a unix socket of crierd's. The
  * socket was made with the group postfix and mode 0660 (so that Postfix's
@@ -113,7 +106,7 @@ const char *socket_path(const char *spec)
  */
 void    socket_give(const char *spec, gid_t group)
 {
-    const char *path = socket_path(spec);
+    const char *path = listen_path(spec);
     struct stat sb;
 
     (void) group;
@@ -271,8 +264,8 @@ static int prepare_dirs(const CONF *cf, const IDENT *id, STRBUF *why)
 
     free(dir);
     for (i = 0; rc >= 0 && i < 3; i++)
-	if (socket_path(socks[i]) != NULL) {
-	    dir = dir_of(socket_path(socks[i]));
+	if (listen_path(socks[i]) != NULL) {
+	    dir = dir_of(listen_path(socks[i]));
 	    rc = priv_dir(dir, 0755, &id->own, why);
 	    free(dir);
 	}
@@ -316,16 +309,16 @@ static int listen_all(const CONF *cf, const IDENT *id, STRBUF *why)
 
     priv_bind_begin(&id->own, &save);
     rc = milter_setup(cf, id->own.gid_postfix, why);
-    if (rc == 0 && socket_path(cf->milter_socket) != NULL)
-	priv_left_add(&st.left, socket_path(cf->milter_socket), S_IFSOCK);
+    if (rc == 0 && listen_path(cf->milter_socket) != NULL)
+	priv_left_add(&st.left, listen_path(cf->milter_socket), S_IFSOCK);
     if (rc == 0)
 	rc = policyd_listen(cf, id->own.gid_postfix, why);
-    if (rc == 0 && socket_path(cf->policy_socket) != NULL)
-	priv_left_add(&st.left, socket_path(cf->policy_socket), S_IFSOCK);
+    if (rc == 0 && listen_path(cf->policy_socket) != NULL)
+	priv_left_add(&st.left, listen_path(cf->policy_socket), S_IFSOCK);
     priv_bind_end(&save);
     if (rc == 0 && *cf->web_listen && (rc = webproc_listen(cf, &id->own, why)) == 0
-	&& socket_path(cf->web_listen) != NULL)
-	priv_left_add(&st.left, socket_path(cf->web_listen), S_IFSOCK);
+	&& listen_path(cf->web_listen) != NULL)
+	priv_left_add(&st.left, listen_path(cf->web_listen), S_IFSOCK);
     return (rc);
 }
 
@@ -766,7 +759,7 @@ static void supervise_reload(void)
  */
 static int socket_gone(void)
 {
-    const char *path = socket_path(crierd.live->conf.milter_socket);
+    const char *path = listen_path(crierd.live->conf.milter_socket);
     struct stat sb;
 
     return (path != NULL && stat(path, &sb) < 0 && errno == ENOENT);
@@ -788,7 +781,7 @@ static int worker_ended(pid_t pid, int status)
     if (socket_gone()) {
 	msg_error("worker %ld %s, and the milter socket %s is gone: crierd stops (start it "
 		  "again, as root, to make the socket anew)", (long) pid, how.s,
-		  socket_path(crierd.live->conf.milter_socket));
+		  listen_path(crierd.live->conf.milter_socket));
 	rc = -1;
     } else {
 	msg_error("worker %ld %s; starting another", (long) pid, how.s);

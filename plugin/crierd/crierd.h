@@ -116,7 +116,6 @@ void    webproc_unlink(void);
 /* crierd.c */
 void    crash_point(const char *name);
 void    socket_give(const char *spec, gid_t group);
-const char *socket_path(const char *spec);
 char   *dir_of(const char *path);
 void    proc_status(STRBUF *sb, int status);
 

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "crierd.h"
+#include "listen.h"
 #include "log.h"
 #include "mem.h"
 #include "probe.h"
@@ -189,8 +190,8 @@ static void dir_warn(PROBE *pb, const PROBE_SPEC *sp, const char *const *paths, 
 static int dirs_written(PROBE *pb, const PROBE_SPEC *sp)
 {
     const CONF *cf = sp->conf;
-    const char *paths[3] = {cf->pid_file, socket_path(cf->milter_socket),
-    socket_path(cf->policy_socket)};
+    const char *paths[3] = {cf->pid_file, listen_path(cf->milter_socket),
+    listen_path(cf->policy_socket)};
     STRBUF  users = STRBUF_INIT;
 
     if (!sp->state_fresh && access(cf->state_dir, W_OK | X_OK) < 0) {

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "crierd.h"
+#include "listen.h"
 #include "log.h"
 #include "mem.h"
 #include "privs.h"
@@ -70,8 +71,8 @@ static int webproc_bind(const char *spec, const PRIV_OWNER *own, STRBUF *why)
     socket_give(spec, proxy.gid_postfix);
     if (wp.fd >= 0)
 	close(wp.fd);
-    if (wp.spec && socket_path(wp.spec) && strcmp(wp.spec, spec) != 0)
-	(void) unlink(socket_path(wp.spec));	/* the socket of before, if we may */
+    if (wp.spec && listen_path(wp.spec) && strcmp(wp.spec, spec) != 0)
+	(void) unlink(listen_path(wp.spec));	/* the socket of before, if we may */
     wp.fd = fd;
     free(wp.spec);
     wp.spec = xstrdup(spec);
@@ -218,8 +219,8 @@ static int webproc_rebind(const CONF *cf)
 	msg_info("web: web_listen is empty now: the panel stops");
 	webproc_stop();
 	webproc_close();
-	if (socket_path(wp.spec) && unlink(socket_path(wp.spec)) < 0 && errno != ENOENT)
-	    msg_warn("web: %s: %s", socket_path(wp.spec), strerror(errno));
+	if (listen_path(wp.spec) && unlink(listen_path(wp.spec)) < 0 && errno != ENOENT)
+	    msg_warn("web: %s: %s", listen_path(wp.spec), strerror(errno));
 	return (-1);
     }
     if (webproc_bind(cf->web_listen, &own, &why) < 0) {
@@ -256,6 +257,6 @@ void    webproc_reload(const LIVE *lv, int changed)
 /* webproc_unlink - the supervisor's last word: remove a unix socket */
 void    webproc_unlink(void)
 {
-    if (wp.spec && socket_path(wp.spec))
-	(void) unlink(socket_path(wp.spec));
+    if (wp.spec && listen_path(wp.spec))
+	(void) unlink(listen_path(wp.spec));
 }
