@@ -21,6 +21,7 @@
 
 #include "change.h"
 #include "conf.h"
+#include "dirwatch.h"
 #include "html.h"
 #include "http.h"
 #include "policy.h"
@@ -44,6 +45,7 @@ typedef struct web {
     RULESDB *rdb;			/* writable: a change compiles its user */
     STATEDB *sdb;			/* outbox, used tokens, digests */
     SESSIONS *sessions;
+    DIRWATCH *rules_watch;		/* rules.d, for person.c: changed since? */
     pthread_mutex_t lock;		/* guards the throttles and token use */
     THROTTLE *per_address;
     THROTTLE *per_client;
@@ -78,6 +80,7 @@ typedef struct entry {
 #define ENTRY_MUTED	1		/* by the person: they can unmute it */
 #define ENTRY_MUTED_DEF	2		/* a default muted for everyone of the profile */
 
+DIRWATCH *person_watch(const char *rules_dir);
 int     person_load(WEB *w, const char *address, PERSON *p, STRBUF *why);
 void    person_free(PERSON *p);
 size_t  person_entries(const PERSON *p, ENTRY **out);

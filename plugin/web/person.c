@@ -10,10 +10,12 @@
  * Parsing those files is most of what a panel page costs, so the last
  * PERSON_CACHE people's rules are kept, each with a stamp of what it was
  * read from: every entry of the catalog's directories and the person's
- * file, by device, inode, size and modification time. A page takes its
- * own stamp (a few stats) and uses the kept rules only when the two are
- * the same, so an edit, a new file or a change made anywhere shows at
- * once. Kept rules are never changed: an entry replaced while a page
+ * file, by device, inode, size and modification time. A page uses the
+ * kept rules only when rules.d still says the same. Taking the stamp is
+ * a dozen system calls, so it is taken only when the watch of rules.d
+ * (dirwatch.c: inotify) saw something happen there since the kept rules
+ * were last found the same, or cannot tell. So an edit, a new file or a
+ * change made anywhere shows at once. Kept rules are never changed: an entry replaced while a page
  * still reads it is freed by the last one to let go of it.
  *
  * The list page rendered from kept rules is kept with them (panel.c:
@@ -38,9 +40,16 @@
 #define PERSON_CACHE	64		/* people whose rules are kept */
 #define PERSON_DEPTH	16		/* directories deeper are not read (rules_load.c) */
 
+/* What rules.d was when rules were read from it. */
+typedef struct stamp {
+    unsigned long epoch;		/* the catalog watch's; 0: not known */
+    STRBUF  catalog;			/* stamp_dir() of rules_dir */
+    STRBUF  file;			/* stamp_file() of the person's file */
+} STAMP;
+
 typedef struct person_kept {
     char   *address;
-    STRBUF  stamp;			/* stamp_rules() when it was read */
+    STAMP   stamp;			/* when it was read (epoch: last seen the same) */
     RULES  *rules;
     int     refs;			/* pages reading it, + 1 while in a slot */
     int     has_page;			/* page is set (and no longer changes) */
@@ -89,15 +98,25 @@ static void stamp_dir(STRBUF *stamp, const char *dir, const char *users, int dep
     sb_free(&path);
 }
 
-/* stamp_rules - what rules_load_user(dir, file) would read, as it is now */
-static void stamp_rules(STRBUF *stamp, const char *dir, const char *file)
+/* stamp_catalog - what rules_load_user() reads outside users/, as it is now */
+static void stamp_catalog(STRBUF *stamp, const char *dir)
 {
     STRBUF  users = STRBUF_INIT;
 
     sb_printf(&users, "%s/users", dir);
     stamp_dir(stamp, dir, users.s, 0);
-    stamp_file(stamp, file);
     sb_free(&users);
+}
+
+/* person_watch - the watch of rules_dir that spares kept_get() its stamps */
+DIRWATCH *person_watch(const char *rules_dir)
+{
+    return (dirwatch_open(rules_dir, PERSON_DEPTH));
+}
+
+static int sb_same(const STRBUF *a, const STRBUF *b)
+{
+    return (a->len == b->len && memcmp(a->s, b->s, a->len) == 0);
 }
 
 static KEPT **kept_where(const char *address)
@@ -117,34 +136,71 @@ static void kept_drop(KEPT *k)
 	return;
     rules_free(k->rules);
     html_shared_free(&k->page);
-    sb_free(&k->stamp);
+    sb_free(&k->stamp.catalog);
+    sb_free(&k->stamp.file);
     free(k->address);
     free(k);
 }
 
-/* kept_get - the kept entry of address, if read from what stamp says; NULL */
-static KEPT *kept_get(const char *address, const STRBUF *stamp)
+/* kept_release - one reader of k less */
+static void kept_release(KEPT *k)
+{
+    pthread_mutex_lock(&kept_lock);
+    kept_drop(k);
+    pthread_mutex_unlock(&kept_lock);
+}
+
+/* kept_hold - the kept entry of address, held; *seen: known the same at epoch */
+static KEPT *kept_hold(const char *address, unsigned long epoch, int *seen)
 {
     KEPT   *k;
 
     pthread_mutex_lock(&kept_lock);
-    k = *kept_where(address);
-    if (k && strcmp(k->address, address) == 0 && k->stamp.len == stamp->len
-	&& memcmp(k->stamp.s, stamp->s, stamp->len) == 0)
+    if ((k = *kept_where(address)) != NULL && strcmp(k->address, address) == 0)
 	k->refs++;
     else
 	k = NULL;
+    *seen = k && epoch && k->stamp.epoch == epoch;
     pthread_mutex_unlock(&kept_lock);
     return (k);
 }
 
-/* kept_put - keep r, just read from what stamp says, held by the caller too */
-static KEPT *kept_put(const char *address, const STRBUF *stamp, RULES *r)
+/*
+ * kept_get - the kept entry of address if rules.d still says what it was
+ * read from: nothing happened in rules.d since it was last found the
+ * same (its watch's epoch), or its stamp is the same. Else NULL, and *now
+ * the stamp of rules.d, taken before the caller reads it, so that a
+ * change made meanwhile shows next time.
+ */
+static KEPT *kept_get(WEB *w, const char *address, const char *file, STAMP *now)
+{
+    KEPT   *k;
+    int     seen;
+
+    now->epoch = dirwatch_epoch(w->rules_watch);
+    if ((k = kept_hold(address, now->epoch, &seen)) != NULL && seen)
+	return (k);
+    stamp_file(&now->file, file);
+    stamp_catalog(&now->catalog, w->conf->rules_dir);
+    if (k && sb_same(&k->stamp.file, &now->file) && sb_same(&k->stamp.catalog, &now->catalog)) {
+	pthread_mutex_lock(&kept_lock);
+	k->stamp.epoch = now->epoch;		/* the same at this epoch */
+	pthread_mutex_unlock(&kept_lock);
+	return (k);
+    }
+    if (k)
+	kept_release(k);
+    return (NULL);
+}
+
+/* kept_put - keep r, just read from what *st says, held by the caller too */
+static KEPT *kept_put(const char *address, STAMP *st, RULES *r)
 {
     KEPT   *k = xcalloc(1, sizeof(KEPT)), **slot;
 
     k->address = xstrdup(address);
-    sb_putn(&k->stamp, stamp->s, stamp->len);
+    k->stamp = *st;				/* taken: the caller's is left empty */
+    memset(st, 0, sizeof(*st));
     k->rules = r;
     k->refs = 2;
     pthread_mutex_lock(&kept_lock);
@@ -156,28 +212,17 @@ static KEPT *kept_put(const char *address, const STRBUF *stamp, RULES *r)
     return (k);
 }
 
-/* kept_release - one reader of k less */
-static void kept_release(KEPT *k)
-{
-    pthread_mutex_lock(&kept_lock);
-    kept_drop(k);
-    pthread_mutex_unlock(&kept_lock);
-}
-
 /* person_load - the person's rules; -1 with why (for the log) when unusable */
 int     person_load(WEB *w, const char *address, PERSON *p, STRBUF *why)
 {
-    STRBUF  stamp = STRBUF_INIT;
+    STAMP   stamp = {0, STRBUF_INIT, STRBUF_INIT};
     DIAG   *d = diag_create();
     const char *file;
 
     memset(p, 0, sizeof(*p));
     file = change_user_file(w->rdb, w->conf->rules_dir, address, &p->file);
-    if (file) {
-	stamp_rules(&stamp, w->conf->rules_dir, file);
-	if ((p->kept = kept_get(address, &stamp)) != NULL)
-	    p->rules = p->kept->rules;
-    }
+    if (file && (p->kept = kept_get(w, address, file, &stamp)) != NULL)
+	p->rules = p->kept->rules;
     if (p->rules == NULL) {
 	p->rules = file ? rules_load_user(w->conf->rules_dir, file, d)
 	    : rules_load(w->conf->rules_dir, d);
@@ -191,7 +236,8 @@ int     person_load(WEB *w, const char *address, PERSON *p, STRBUF *why)
     else
 	p->profile = rules_profile(p->rules, p->user->profile);
     diag_free(d);
-    sb_free(&stamp);
+    sb_free(&stamp.catalog);
+    sb_free(&stamp.file);
     if (p->user == NULL) {
 	person_free(p);
 	return (-1);

@@ -193,6 +193,7 @@ static int web_open(WEB *w, const CONF *conf, const WEB_OPTS *opts, STRBUF *why)
     pthread_mutex_init(&w->lock, NULL);
     w->per_address = throttle_create();
     w->per_client = throttle_create();
+    w->rules_watch = person_watch(conf->rules_dir);
     if (token_key_load(conf->token_key_file, &w->key, why) < 0
 	|| rulesdb_open(conf->state_dir, 1, &w->rdb, why) < 0
 	|| statedb_open(conf->state_dir, &w->sdb, why) < 0
@@ -204,6 +205,7 @@ static int web_open(WEB *w, const CONF *conf, const WEB_OPTS *opts, STRBUF *why)
 static void web_close(WEB *w)
 {
     sessions_close(w->sessions);
+    dirwatch_close(w->rules_watch);
     if (w->sdb)
 	statedb_close(w->sdb);
     if (w->rdb)
