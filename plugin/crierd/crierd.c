@@ -882,7 +882,7 @@ static int supervise(sigset_t *set, pid_t pid)
 	    sb_reset(&why);
 	}
 	if (!stopping)
-	    webproc_start(crierd.live, web_forget);
+	    webproc_start(crierd.live, st.lock, web_forget);
 	if ((sig = next_signal(set)) != 0 && supervise_signal(sig, pid))
 	    stopping = 1;
 	while ((dead = waitpid(-1, &status, WNOHANG)) > 0) {

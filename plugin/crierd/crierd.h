@@ -104,7 +104,7 @@ void    digests_stop(void);
 struct priv_owner;
 int     webproc_listen(const CONF *cf, const struct priv_owner *own, STRBUF *why);
 void    webproc_close(void);
-void    webproc_start(const LIVE *lv, void (*forget) (void));
+void    webproc_start(const LIVE *lv, int lock, void (*forget) (void));
 int     webproc_reaped(pid_t pid, int status, int stopping);
 int     webproc_wait(void);
 int     webproc_running(void);

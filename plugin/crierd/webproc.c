@@ -15,6 +15,7 @@
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <grp.h>
 #include <signal.h>
@@ -98,10 +99,55 @@ void    webproc_close(void)
     wp.fd = -1;
 }
 
-/* webproc_child - the panel's process: serve until SIGTERM; never returns */
-static void webproc_child(const LIVE *lv, pid_t supervisor, void (*forget) (void))
+/*
+ * webproc_fds - close every descriptor above stderr but the n in keep (in
+ * ascending order, -1 for none): close_range(2) on the gaps (Linux 5.9),
+ * or one by one from /proc/self/fd; 0, or -1 with errno
+ */
+static int webproc_fds(const int *keep, int n)
+{
+    unsigned lo = 3;
+    DIR    *dir;
+    struct dirent *de;
+    int     i, fd;
+
+    for (i = 0; i < n; i++) {
+	if (keep[i] < (int) lo)
+	    continue;
+	if (keep[i] > (int) lo && close_range(lo, (unsigned) keep[i] - 1, 0) < 0)
+	    break;
+	lo = (unsigned) keep[i] + 1;
+    }
+    if (i == n && close_range(lo, ~0U, 0) == 0)
+	return (0);
+    if ((dir = opendir("/proc/self/fd")) == NULL)
+	return (-1);
+    while ((de = readdir(dir)) != NULL) {
+	if ((fd = atoi(de->d_name)) <= 2 || fd == dirfd(dir))
+	    continue;
+	for (i = 0; i < n && keep[i] != fd; i++)
+	     /* void */ ;
+	if (i == n)
+	    close(fd);
+    }
+    closedir(dir);
+    return (0);
+}
+
+/*
+ * webproc_child - the panel's process: serve until SIGTERM; never returns.
+ * It keeps stdin, stdout, stderr, its socket and the state lock (which
+ * every process of crierd holds until it ends), nothing else of the
+ * supervisor's: not the milter's and the policy service's listening
+ * sockets (libmilter's has no accessor: hence all but a few), nor the
+ * worker's pipe; it opens its stores, key and syslog itself.
+ */
+static void webproc_child(const LIVE *lv, int lock, pid_t supervisor,
+			          void (*forget) (void))
 {
     WEB_OPTS opts = {wp.spec, lv->conf.web_base_url, wp.fd, supervisor};
+    int     keep[2] = {wp.fd < lock ? wp.fd : lock, wp.fd < lock ? lock : wp.fd};
+    int     rc, err;
 
     prctl(PR_SET_PDEATHSIG, SIGTERM);		/* the supervisor died: stop too */
     if (getppid() != supervisor)
@@ -109,14 +155,22 @@ static void webproc_child(const LIVE *lv, pid_t supervisor, void (*forget) (void
     (void) prctl(PR_SET_NAME, "crierd-web");	/* for ps and pgrep */
     if (forget)
 	forget();
+    log_close();
+    rc = webproc_fds(keep, 2);
+    err = errno;
+    log_reopen();
+    if (rc < 0)
+	msg_warn("web: the panel keeps descriptors of the supervisor's: /proc/self/fd: %s",
+		 strerror(err));
     _exit(web_main(&lv->conf, &opts));
 }
 
 /*
  * webproc_start - start the panel when it is on, none runs and none is
- * due later; forget closes in the child what only the supervisor keeps
+ * due later; the child keeps lock (the state lock, or -1); forget closes
+ * there what only the supervisor keeps
  */
-void    webproc_start(const LIVE *lv, void (*forget) (void))
+void    webproc_start(const LIVE *lv, int lock, void (*forget) (void))
 {
     pid_t   self = getpid(), pid;
 
@@ -124,7 +178,7 @@ void    webproc_start(const LIVE *lv, void (*forget) (void))
 	return;
     wp.due = 0;
     if ((pid = fork()) == 0)
-	webproc_child(lv, self, forget);
+	webproc_child(lv, lock, self, forget);
     if (pid < 0) {
 	msg_error("web: cannot fork the panel's process: %s; trying again in %u s",
 		  strerror(errno), wp.pause);

@@ -15,9 +15,31 @@
  * logged at the old level during the swap is fine). */
 static atomic_int log_level = LOG_LVL_INFO;
 
+/* What log_init was given, for log_reopen. */
+static const char *log_ident = "crierd";
+static int log_option = LOG_PID | LOG_NDELAY;
+
 void    log_init(const char *ident, int to_stderr)
 {
-    openlog(ident, LOG_PID | LOG_NDELAY | (to_stderr ? LOG_PERROR : 0), LOG_MAIL);
+    log_ident = ident;
+    log_option = LOG_PID | LOG_NDELAY | (to_stderr ? LOG_PERROR : 0);
+    openlog(log_ident, log_option, LOG_MAIL);
+}
+
+/*
+ * log_close, log_reopen - around a child's closing of the descriptors it
+ * inherited, syslog's socket among them: let it go first (so that syslog
+ * never writes to a number that is reused), then connect again as
+ * log_init did.
+ */
+void    log_close(void)
+{
+    closelog();
+}
+
+void    log_reopen(void)
+{
+    openlog(log_ident, log_option, LOG_MAIL);
 }
 
 /* log_level_parse - debug, info, warning, error; -1 for anything else */

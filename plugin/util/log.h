@@ -18,6 +18,8 @@
 #define LOG_LVL_ERROR	3
 
 void    log_init(const char *ident, int to_stderr);
+void    log_close(void);
+void    log_reopen(void);
 int     log_level_parse(const char *name);
 void    log_set_level(int level);
 int     log_enabled(int level);

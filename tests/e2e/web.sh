@@ -6,10 +6,11 @@
 # carries List-Unsubscribe with the one-click link first,
 # List-Unsubscribe-Post and "Manage your notifications"; a GET of the
 # one-click link changes nothing and its RFC 8058 POST mutes; the manage
-# link signs in; the panel's process killed with SIGKILL is started
-# again while the milter keeps serving; a SIGHUP to every crierd process
-# keeps the panel serving, and a new web_base_url (or web_listen, bound
-# as the service user) starts it anew; the
+# link signs in; the panel's process holds none of the supervisor's
+# descriptors (the milter's and the policy service's sockets), and killed
+# with SIGKILL is started again while the milter keeps serving; a SIGHUP
+# to every crierd process keeps the panel serving, and a new web_base_url
+# (or web_listen, bound as the service user) starts it anew; the
 # form's preview counts the events kept that the notification would have
 # delivered; a digest of several notifications carries the one-click link
 # of its frequency (CRIER_NOW moves crierd's clock to the digest), whose
@@ -51,6 +52,39 @@ serving() {
     done
     return 1
 }
+# panel_fds - the panel's process keeps only stdin, stdout, stderr, its
+# listening socket, the state lock and what it opens itself (webproc_child):
+# each fd above 2 is web_listen's socket (its inode from /proc/net/tcp),
+# state_dir's crierd.lock (every process of crierd holds it until it ends:
+# no second crierd starts meanwhile), a file of its LMDB stores in state_dir
+# (rules, state, web: the data file twice and its -lock), libmicrohttpd's
+# eventfd and epoll, an inotify (a watch on rules.d, where the panel keeps
+# one), or a datagram socket (syslog's, where there is a /dev/log). Not the milter's or the policy service's listening socket
+# (inodes from /proc/net/unix), the worker's pipe, or what crierd itself
+# inherited.
+panel_fds() {
+    pid=$(web_pid) || { fail "panel_fds: no panel process"; return; }
+    web=$(awk -v a=":$(printf %04X "$PORT")" '$2 ~ a"$" && $4 == "0A" {print $10}' /proc/net/tcp)
+    milter=$(awk -v p="$CD_SOCK" '$8 == p {print $7}' /proc/net/unix)
+    policy=$(awk -v p="$CD_POLICY" '$8 == p {print $7}' /proc/net/unix)
+    [ -n "$web" ] && [ -n "$milter" ] && [ -n "$policy" ] \
+        || { fail "panel_fds: socket inodes web='$web' milter='$milter' policy='$policy'"; return; }
+    for f in /proc/"$pid"/fd/*; do
+        n=${f##*/} to=$(readlink "$f") || continue
+        [ "$n" -le 2 ] && continue
+        case $to in
+            "socket:[$web]" | "anon_inode:[eventfd]" | "anon_inode:[eventpoll]") ;;
+            "anon_inode:inotify") ;;
+            "$CD_DIR/state/crierd.lock" | "$CD_DIR"/state/*.lmdb | "$CD_DIR"/state/*.lmdb-lock) ;;
+            "socket:[$milter]") fail "the panel ($1) has the milter's socket as fd $n" ;;
+            "socket:[$policy]") fail "the panel ($1) has the policy service's socket as fd $n" ;;
+            socket:*) ino=${to#socket:[}
+                awk -v i="${ino%]}" '$7 == i && $5 == "0002" {f = 1} END {exit !f}' /proc/net/unix \
+                    || fail "the panel ($1) has a socket not its own as fd $n: $to" ;;
+            *) fail "the panel ($1) has fd $n -> $to, not its own" ;;
+        esac
+    done
+}
 # event FILE ID - a sample event under another Event-Id, through Postfix
 event() {
     sed "s/^Event-Id: .*/Event-Id: $2/" "$1" >"$T/$2.eml"
@@ -74,6 +108,7 @@ AT_RISK=$T/at-risk.eml
 
 serving || { fail "the panel does not answer on $URL"; finish; }
 [ -n "$(web_pid)" ] || fail "no crierd-web process under the supervisor $SUP"
+panel_fds "at the start"
 
 # --- signing in by mail: the link arrives at once, a GET only shows a button ---
 t0=$(date +%s)
@@ -134,6 +169,7 @@ old=$(web_pid)
 kill -9 "$old"
 log_wait "web: panel process $old was killed by signal 9"
 serving || fail "the panel was not started again after SIGKILL"
+panel_fds "started again"
 new=$(web_pid)
 [ -n "$new" ] && [ "$new" != "$old" ] || fail "no new panel process ($old, now '$new')"
 pgrep -P "$SUP" -x crierd >/dev/null || fail "the worker is gone"
@@ -195,6 +231,7 @@ kill -HUP "$SUP"
 log_wait "web: serving $URL/ on inet:$PORT@127.0.0.1"
 serving || fail "the panel does not serve on the new web_listen $URL"
 curl -s -m 2 -o /dev/null "$OLD_URL/" && fail "the old web_listen still answers"
+panel_fds "on a web_listen bound at a reload"
 
 # --- a digest of several notifications: one click mutes the whole frequency ---
 # Marco's daily: redeliveries_daily (custom), content_partner/new_requests_daily
