@@ -159,16 +159,18 @@ static int files_read(PROBE *pb, const PROBE_SPEC *sp)
     return (rc);
 }
 
+#define PROBE_DIRS	4		/* the pid file, the milter, policy and web sockets */
+
 /*
  * dir_warn - the directories crierd makes files in (the pid file, unix
  * sockets) and removes them from when it stops; one warning each
  */
 static void dir_warn(PROBE *pb, const PROBE_SPEC *sp, const char *const *paths, int n)
 {
-    char   *dirs[3] = {0};
+    char   *dirs[PROBE_DIRS] = {0};
     int     i, j;
 
-    for (i = 0; i < n && i < 3; i++) {
+    for (i = 0; i < n && i < PROBE_DIRS; i++) {
 	if (paths[i] == NULL)
 	    continue;
 	dirs[i] = dir_of(paths[i]);
@@ -179,19 +181,20 @@ static void dir_warn(PROBE *pb, const PROBE_SPEC *sp, const char *const *paths, 
 	    probe_say(pb, LOG_LVL_WARNING, "%s: not writable by the service user %s: what "
 		      "crierd makes there stays when it stops", dirs[i], pb->who.s);
     }
-    for (i = 0; i < 3; i++)
+    for (i = 0; i < PROBE_DIRS; i++)
 	free(dirs[i]);
 }
 
 /*
  * dirs_written - state_dir, which crierd cannot work without; rules.d/users
- * (self-service), the pid file's and the sockets' directories: warnings.
+ * (self-service), the pid file's and the sockets' directories (the panel's
+ * too, whose socket a reload may bind anew as the service user): warnings.
  */
 static int dirs_written(PROBE *pb, const PROBE_SPEC *sp)
 {
     const CONF *cf = sp->conf;
-    const char *paths[3] = {cf->pid_file, listen_path(cf->milter_socket),
-    listen_path(cf->policy_socket)};
+    const char *paths[PROBE_DIRS] = {cf->pid_file, listen_path(cf->milter_socket),
+    listen_path(cf->policy_socket), listen_path(cf->web_listen)};
     STRBUF  users = STRBUF_INIT;
 
     if (!sp->state_fresh && access(cf->state_dir, W_OK | X_OK) < 0) {
@@ -205,7 +208,7 @@ static int dirs_written(PROBE *pb, const PROBE_SPEC *sp)
 		  "self-service cannot change settings (chown -R %s %s)", users.s, pb->who.s,
 		  sp->user, users.s);
     sb_free(&users);
-    dir_warn(pb, sp, paths, 3);
+    dir_warn(pb, sp, paths, PROBE_DIRS);
     return (0);
 }
 

@@ -7,7 +7,8 @@
 # before or after the fork (a worker that cannot open its store), and it
 # leaves no pid file, socket or process behind, not even in a directory
 # only root may write. A start that succeeds exits 0 once the worker
-# serves, with its warnings on the terminal.
+# serves, with its warnings on the terminal. A unix web_listen's directory
+# is checked as the other sockets' are.
 # Root only (crierd drops to nobody); no Postfix needed.
 . "${srcdir:-.}/tests/cli/lib.sh"
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root (crierd drops privileges)"; exit 77; }
@@ -18,7 +19,10 @@ CD_PID=
 
 # pid_file, sockets: where this configuration puts them
 pid_file() { sed -n 's/^pid_file = "\(.*\)";$/\1/p' "$CD_DIR/crier.conf"; }
-sockets() { sed -n 's/^\(milter\|policy\)_socket = "unix:\(.*\)";$/\2/p' "$CD_DIR/crier.conf"; }
+sockets() {
+    sed -n 's/^\(milter_socket\|policy_socket\|web_listen\) = "unix:\(.*\)";$/\2/p' \
+        "$CD_DIR/crier.conf"
+}
 
 # gone NAME: no pid file, socket or crierd process of this configuration left
 gone() {
@@ -131,7 +135,34 @@ expect_in "$T/err" "errors: $CD_DIR/rules.d/00-frequencies.conf: cannot read: Pe
 crierd_stop || fail "stop"
 chmod 644 "$CD_DIR/rules.d/00-frequencies.conf"
 
-# 10. A worker that cannot open its store fails the start after the fork:
+# 10. web_listen, a unix socket, whose directory cannot be made (its
+# parent does not exist): crierd -n and both starts refuse it with the
+# message of the other sockets' directories. One crierd can make passes
+# crierd -n, which makes nothing, and the start makes it; one that exists but that the service user
+# cannot write passes with a warning, as the milter's would.
+printf 'web_listen = "unix:%s/nonexistent-dir/x/web";\nweb_base_url = "http://127.0.0.1/";\n' \
+    "$CD_DIR" >>"$CD_DIR/crier.conf"
+refused_all weblisten "cannot create $CD_DIR/nonexistent-dir/x: No such file or directory"
+sed -i "s|^web_listen = .*|web_listen = \"unix:$CD_DIR/webrun/web\";|" "$CD_DIR/crier.conf"
+cases=$((cases + 1))
+expect_exit 0 "$CRIERD" -c "$CD_DIR/crier.conf" -n
+expect_in "$T/out" "crierd: $CD_DIR/crier.conf and $CD_DIR/rules.d: ok"
+[ -e "$CD_DIR/webrun" ] && fail "crierd -n made $CD_DIR/webrun"
+cases=$((cases + 1))
+expect_exit 0 "$CRIERD" -c "$CD_DIR/crier.conf"
+CD_PID=$(cat "$(pid_file)" 2>/dev/null)
+[ -S "$CD_DIR/webrun/web" ] || fail "no socket $CD_DIR/webrun/web after exit 0"
+crierd_stop || fail "stop"
+gone webrun
+mkdir -m 755 "$CD_DIR/webroot"
+sed -i "s|^web_listen = .*|web_listen = \"unix:$CD_DIR/webroot/web\";|" "$CD_DIR/crier.conf"
+cases=$((cases + 1))
+expect_exit 0 "$CRIERD" -c "$CD_DIR/crier.conf" -n
+expect_in "$T/err" "crierd: warning: $CD_DIR/webroot: not writable by the service user nobody"
+sed -i '/^web_listen = /d; /^web_base_url = /d' "$CD_DIR/crier.conf"
+rmdir "$CD_DIR/webroot"
+
+# 11. A worker that cannot open its store fails the start after the fork:
 # the reason reaches the terminal all the same, and root removes what the
 # start made in a directory the service user cannot write.
 mkdir -m 755 "$CD_DIR/rootrun"
