@@ -15,6 +15,11 @@
  * person's input kept. After a save, the list shows the entry highlighted.
  * The form shows how often it would have notified (preview.c); its
  * Preview button posts the form to show that without saving.
+ *
+ * The error, #form-error, is the form's one live region (role="alert"):
+ * the fields it concerns carry aria-invalid and aria-describedby pointing
+ * to it, and #rest, which panel.js replaces, is none (the new part of the
+ * form is not read out whole; panel.js says in a word what changed).
  */
 #include "config.h"
 
@@ -26,6 +31,18 @@
 #include "pages.h"
 #include "strutil.h"
 
+/* What the form's error concerns: those fields are marked invalid. */
+enum form_bad {
+    BAD_NONE,				/* no one field (a refusal of change.c) */
+    BAD_TYPE,				/* "Notify me when" */
+    BAD_WHERE,				/* every condition */
+    BAD_FILTER,				/* the condition on bad_filter */
+    BAD_FREQUENCY,
+    BAD_NAME,
+};
+
+#define FORM_ERROR_ID	"form-error"
+
 /* What the form holds: from a notification, a type step, or a POST. */
 typedef struct form {
     int     mode;			/* FORM_CREATE, FORM_EDIT, FORM_CLONE */
@@ -36,6 +53,8 @@ typedef struct form {
     COND   *conds;			/* owned */
     size_t  nconds;
     STRBUF  error;
+    enum form_bad bad;			/* what the error concerns */
+    const char *bad_filter;		/* BAD_FILTER: that filter's name */
 } FORM;
 
 static const char *const mode_path[] = {"", "/new", "/edit", "/clone"};
@@ -66,6 +85,20 @@ static const COND *cond_of(const FORM *f, const char *filter)
 	if (strcmp(f->conds[i].filter, filter) == 0)
 	    return (&f->conds[i]);
     return (NULL);
+}
+
+/*
+ * form_invalid - in a field's tag: aria-invalid and aria-describedby when
+ * the form's error concerns it (bad, and for BAD_FILTER the filter named)
+ */
+static void form_invalid(STRBUF *b, const FORM *f, enum form_bad bad, const char *filter)
+{
+    if (f->error.len == 0 || f->bad == BAD_NONE)
+	return;
+    if (f->bad == BAD_FILTER && (filter == NULL || strcmp(f->bad_filter, filter) != 0))
+	return;
+    if (f->bad == bad || (bad == BAD_FILTER && f->bad == BAD_WHERE))
+	sb_puts(b, " aria-invalid=\"true\" aria-describedby=\"" FORM_ERROR_ID "\"");
 }
 
 /* form_from_notif - start from a notification: the conditions the type offers */
@@ -144,8 +177,10 @@ static int form_check(const EVTYPE *et, FORM *f)
 
     if (f->error.len)
 	return (-1);
-    if (f->nconds == 0)
+    if (f->nconds == 0) {
 	sb_puts(&f->error, "Choose at least one condition under Where.");
+	f->bad = BAD_WHERE;
+    }
     for (i = 0; i < f->nconds && f->error.len == 0; i++) {
 	const FILTER *flt = rules_filter(et, f->conds[i].filter);
 
@@ -155,12 +190,16 @@ static int form_check(const EVTYPE *et, FORM *f)
 			  f->conds[i].values.v[j]);
 		person_filter_title(f->conds[i].filter, &f->error);
 		sb_putc(&f->error, '.');
+		f->bad = BAD_FILTER;
+		f->bad_filter = f->conds[i].filter;
 		break;
 	    }
     }
     if (f->error.len == 0 && (f->frequency == NULL || strv_find_case(&et->freqs,
-								    f->frequency) < 0))
+								    f->frequency) < 0)) {
 	sb_puts(&f->error, "Choose one of the frequencies this event type offers.");
+	f->bad = BAD_FREQUENCY;
+    }
     return (f->error.len ? -1 : 0);
 }
 
@@ -175,8 +214,9 @@ static void type_step(const PERSON *p, const FORM *f, STRBUF *b)
     sb_puts(b, "\" id=\"type-form\" class=\"step\">");
     if (f->src)
 	html_hidden(b, "n", f->src);
-    sb_puts(b, "<label for=\"type\">Notify me when</label><select id=\"type\" name=\"event\">"
-	    "<option value=\"\">Choose an event type</option>");
+    sb_puts(b, "<label for=\"type\">Notify me when</label><select id=\"type\" name=\"event\"");
+    form_invalid(b, f, BAD_TYPE, NULL);
+    sb_puts(b, "><option value=\"\">Choose an event type</option>");
     for (i = 0; i < r->nevtypes; i++) {
 	sb_puts(b, "<option value=\"");
 	html_text(b, r->evtypes[i].name);
@@ -210,7 +250,9 @@ static void filter_field(const FILTER *flt, const FORM *f, STRBUF *b)
 	    sb_puts(b, i ? ", " : "");
 	    html_text(b, c->values.v[i]);
 	}
-	sb_puts(b, "\"><p class=\"hint\">Any text; several values separated by commas.</p>"
+	sb_putc(b, '"');
+	form_invalid(b, f, BAD_FILTER, flt->name);
+	sb_puts(b, "><p class=\"hint\">Any text; several values separated by commas.</p>"
 		"</div>");
     } else {
 	sb_puts(b, "<fieldset class=\"filter\"><legend>");
@@ -221,8 +263,10 @@ static void filter_field(const FILTER *flt, const FORM *f, STRBUF *b)
 	    html_text(b, flt->name);
 	    sb_puts(b, "\" value=\"");
 	    html_text(b, flt->values.v[i]);
-	    sb_puts(b, c && strv_find_case(&c->values, flt->values.v[i]) >= 0 ? "\" checked> "
-		    : "\"> ");
+	    sb_puts(b, c && strv_find_case(&c->values, flt->values.v[i]) >= 0 ? "\" checked"
+		    : "\"");
+	    form_invalid(b, f, BAD_FILTER, flt->name);
+	    sb_puts(b, "> ");
 	    html_text(b, flt->values.v[i]);
 	    sb_puts(b, "</label>");
 	}
@@ -242,8 +286,10 @@ static void frequency_field(const PERSON *p, const EVTYPE *et, const FORM *f, ST
 	fr = rules_freq(p->rules, et->freqs.v[i]);
 	sb_puts(b, "<label class=\"check\"><input type=\"radio\" name=\"frequency\" value=\"");
 	html_text(b, et->freqs.v[i]);
-	sb_puts(b, f->frequency && strcmp(f->frequency, et->freqs.v[i]) == 0 ? "\" checked> "
-		: "\"> ");
+	sb_puts(b, f->frequency && strcmp(f->frequency, et->freqs.v[i]) == 0 ? "\" checked"
+		: "\"");
+	form_invalid(b, f, BAD_FREQUENCY, NULL);
+	sb_puts(b, "> ");
 	html_text(b, fr && fr->title ? fr->title : et->freqs.v[i]);
 	sb_puts(b, "</label>");
     }
@@ -256,9 +302,9 @@ static void rest(PAGE *pg, const PERSON *p, const FORM *f, STRBUF *b)
     const EVTYPE *et = f->event ? rules_evtype(p->rules, f->event) : NULL;
     size_t  i;
 
-    sb_puts(b, "<div id=\"rest\" aria-live=\"polite\">");
+    sb_puts(b, "<div id=\"rest\">");
     if (f->error.len) {
-	sb_puts(b, "<p class=\"error\" role=\"alert\" id=\"form-error\">");
+	sb_puts(b, "<p class=\"error\" role=\"alert\" id=\"" FORM_ERROR_ID "\">");
 	html_text(b, f->error.s);
 	sb_puts(b, "</p>");
     }
@@ -283,7 +329,9 @@ static void rest(PAGE *pg, const PERSON *p, const FORM *f, STRBUF *b)
 	sb_puts(b, "<div class=\"filter\"><label for=\"name\">Name (optional)</label>"
 		"<input type=\"text\" id=\"name\" name=\"name\" maxlength=\"64\" value=\"");
 	html_text(b, f->name);
-	sb_puts(b, "\"><p class=\"hint\">Letters, digits, _ and -. Left empty, a name is made "
+	sb_putc(b, '"');
+	form_invalid(b, f, BAD_NAME, NULL);
+	sb_puts(b, "><p class=\"hint\">Letters, digits, _ and -. Left empty, a name is made "
 		"from your choices.</p></div>");
     }
     preview_show(pg, p, f->event, f->conds, f->nconds, b);
@@ -381,6 +429,25 @@ static void to_change(const FORM *f, const ENTRY *src, CHANGE *c)
 	    strv_add(&c->unwhere, src->n->conds[i].filter);
 }
 
+/*
+ * name_refused - change.c refused the name typed in the form (not a name,
+ * or one taken), in its words ("'x' is not a name", "named 'x'"), rather
+ * than the notification itself
+ */
+static int name_refused(const FORM *f)
+{
+    STRBUF  bad = STRBUF_INIT, taken = STRBUF_INIT;
+    int     rc;
+
+    if (f->mode == FORM_EDIT || f->name == NULL || *f->name == 0)
+	return (0);
+    sb_printf(&bad, "'%s' is not a name", f->name);
+    sb_printf(&taken, "named '%s'", f->name);
+    rc = strstr(f->error.s, bad.s) != NULL || strstr(f->error.s, taken.s) != NULL;
+    sb_free(&bad), sb_free(&taken);
+    return (rc);
+}
+
 /* save - the checked form through change.c: 0, or -1 with f->error */
 static int save(PAGE *pg, const PERSON *p, FORM *f, STRBUF *id)
 {
@@ -393,6 +460,8 @@ static int save(PAGE *pg, const PERSON *p, FORM *f, STRBUF *id)
 	return (-1);
     to_change(f, f->src && person_find(p, f->src, &src) == 0 ? &src : NULL, &c);
     rc = web_apply(pg->web, pg->s.user.s, &c, id, &f->error);
+    if (rc < 0 && name_refused(f))
+	f->bad = BAD_NAME;
     change_free(&c);
     return (rc);
 }
@@ -431,9 +500,10 @@ void    form_save(PAGE *pg)
 	msg_error("web: user=<%s>: %s", pg->s.user.s, why.s);
 	page_error(pg, 503, "Not available", "Please try again later.");
     } else {
-	if ((et = f.event ? rules_evtype(p.rules, f.event) : NULL) == NULL)
+	if ((et = f.event ? rules_evtype(p.rules, f.event) : NULL) == NULL) {
 	    sb_puts(&f.error, "Choose what to be notified of.");
-	else
+	    f.bad = BAD_TYPE;
+	} else
 	    form_from_post(pg, et, &f);
 	if (et && web_field(pg, "preview") != NULL)
 	    render(pg, &p, &f);			/* the form again, with its preview */

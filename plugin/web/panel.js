@@ -33,6 +33,9 @@
                 box.innerHTML = html;
                 if (rest && box.firstElementChild) {
                     rest.replaceWith(box.firstElementChild);
+                    /* the error the type was marked by went with the old rest */
+                    select.removeAttribute("aria-invalid");
+                    select.removeAttribute("aria-describedby");
                     window.history.replaceState(null, "", url);
                     status.textContent = select.value
                         ? "Where and Frequency below are now those of " +

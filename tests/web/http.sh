@@ -5,7 +5,8 @@
 # checked) and the same answer for every address; sessions (cookie
 # attributes, CSRF, sign out, sign out everywhere, kept across a restart);
 # the list, a create with "Saved", a duplicate refused, a free-text value
-# shown escaped; defaults never edited or deleted, another person's
+# shown escaped; the fields an error concerns marked aria-invalid and
+# described by it; defaults never edited or deleted, another person's
 # notification never touched; a GET of any link changes nothing; RFC 8058
 # one-click unsubscribe; limits on requests.
 . "${srcdir:-.}/tests/web/lib.sh"
@@ -110,6 +111,28 @@ COOKIE=$other_cookie CSRF=$other_csrf
 
 # --- create the reference product's example; saved, highlighted; again: refused ---
 save() { req POST /save -b "__Host-crier=$COOKIE" --data-urlencode "csrf=$CSRF" "$@"; }
+# invalid WHAT NAMES: the error form in $T/body marks the fields NAMES
+# ("a b ", sorted; "": none) with aria-invalid="true", and only those; each
+# such field has aria-describedby naming the error, which is on the page
+# once; #rest, replaced in place by panel.js, is no live region (the error,
+# role="alert", is the one)
+invalid() {
+    tags=$(grep -o '<\(input\|select\)[^>]*>' "$T/body")
+    bad=$(echo "$tags" | grep 'aria-invalid="true"')
+    got=$(echo "$bad" | sed -n 's/.* name="\([^"]*\)".*/\1/p' | sort -u | tr '\n' ' ')
+    [ "$got" = "$2" ] || fail "$1: fields marked invalid '$got', expected '$2'"
+    [ "$(echo "$bad" | grep -c .)" = "$(echo "$bad" | grep -c ' aria-describedby="form-error"')" ] \
+        || fail "$1: a field marked invalid does not point to the error"
+    refs=$(grep -o 'aria-describedby="[^"]*"' "$T/body" | sed 's/.*="//; s/"$//' | sort -u)
+    for ref in $refs; do
+        [ "$(grep -o " id=\"$ref\"" "$T/body" | grep -c .)" = 1 ] \
+            || fail "$1: aria-describedby=\"$ref\" names no element (or several)"
+    done
+    [ -n "$2" ] && ! grep -q '<p class="error" role="alert" id="form-error">' "$T/body" \
+        && fail "$1: no error with id form-error"
+    grep -q '<div id="rest" aria-live' "$T/body" && fail "$1: #rest is a live region"
+    return 0
+}
 save -d mode=create -d event=redelivery_requested -d w.content_type=Branded \
     --data-urlencode "w.source_type=Video & Audio" -d frequency=daily
 expect_status 303
@@ -127,14 +150,32 @@ expect_status 422
 expect_in "$T/body" "already exists as &#39;$id&#39;"
 expect_in "$T/body" 'value="Branded" checked'                 # the input is kept
 grep -q "$T/rules.d" "$T/body" && fail "an error shows a path of the server"
+invalid "already exists" ""                                 # the whole notification
 save -d mode=create -d event=redelivery_requested -d frequency=daily; expect_status 422
 expect_in "$T/body" "Choose at least one condition under Where."
+conds=$(grep -o 'name="[wt]\.[^"]*"' "$T/body" | sed 's/name="//; s/"$//' | sort -u | tr '\n' ' ')
+invalid "no condition" "$conds"                         # each one's fields
 save -d mode=create -d event=redelivery_requested -d w.content_type=Nope -d frequency=daily
 expect_in "$T/body" "&#39;Nope&#39; is not a value this event type offers for Content Type."
+invalid "a value not offered" "w.content_type "
 save -d mode=create -d event=redelivery_requested -d w.content_type=Branded -d frequency=weekly
 expect_in "$T/body" "Choose one of the frequencies this event type offers."
+invalid "a frequency not offered" "frequency "
 save -d mode=create -d event=redelivery_requested -d w.bogus=1 -d frequency=daily
 expect_in "$T/body" "&#39;bogus&#39; is not a condition this event type offers."
+invalid "a condition not offered" ""
+save -d mode=create -d w.content_type=Branded -d frequency=daily; expect_status 422
+expect_in "$T/body" "Choose what to be notified of."
+invalid "no event type" "event "
+save -d mode=create -d event=redelivery_requested -d w.content_type=Trailer -d frequency=daily \
+    -d name=9lives
+expect_status 422
+expect_in "$T/body" "&#39;9lives&#39; is not a name"
+invalid "not a name" "name "
+save -d mode=create -d event=redelivery_requested -d w.content_type=Trailer -d frequency=daily \
+    -d name=german_redeliveries
+expect_in "$T/body" "already has a custom notification named &#39;german_redeliveries&#39;"
+invalid "a name taken" "name "
 
 # --- a free-text value is shown escaped, on the list and in the form ---
 save -d mode=create -d event=qc_failed --data-urlencode "t.language=<script>alert(1)</script>" \

@@ -528,6 +528,16 @@ class Journey:
                     box.click()
             self.submit_via(self.button("Save"))
             self.expect_error("Choose at least one condition under Where.")
+            marks = self.d.execute_script(
+                "var e = document.getElementById('form-error');"
+                "var r = document.getElementById('rest');"
+                "return {error: !!e, live: r && r.getAttribute('aria-live'), boxes: Array.from("
+                "document.querySelectorAll('#save-form .where input')).map(function (i) {"
+                "return i.getAttribute('aria-invalid') + ' ' + i.getAttribute('aria-describedby');"
+                "})};")
+            self.check(marks["error"] and marks["live"] is None and marks["boxes"]
+                       and set(marks["boxes"]) == {"true form-error"},
+                       f"the error is not tied to the conditions: {marks}")
             self.axe("form, no condition")
         s("save with no condition: refused", no_condition)
 
