@@ -3,7 +3,8 @@
  *
  * crierd [-c FILE] [-f] [-n]
  *
- * Start-up follows a fixed order: read the configuration, open the log,
+ * Start-up follows a fixed order: close every descriptor it was handed
+ * but stdin, stdout and stderr (fds.c), read the configuration, open the log,
  * prepare the directories and take the state lock (as root), check what
  * the service user must read and write and compile rules.d (as that user,
  * in a short-lived child: probe.c), bind the sockets, write the pid file,
@@ -49,6 +50,7 @@
 #include "clock.h"
 #include "compile.h"
 #include "crierd.h"
+#include "fds.h"
 #include "listen.h"
 #include "log.h"
 #include "mem.h"
@@ -1012,6 +1014,9 @@ int     main(int argc, char **argv)
     int     fg = 0, status = 0, action;
     pid_t   pid = -1;
 
+    if (fds_std_open() < 0)			/* before anything is opened */
+	return (1);
+    (void) fds_close_except(NULL, 0);		/* nothing inherited: fds.c */
     if ((action = options(argc, argv, &fg, &status)) < 0)
 	return (status);
     signal(SIGPIPE, SIG_IGN);

@@ -15,7 +15,6 @@
  */
 #include "config.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <grp.h>
 #include <signal.h>
@@ -28,6 +27,7 @@
 #include <unistd.h>
 
 #include "crierd.h"
+#include "fds.h"
 #include "listen.h"
 #include "log.h"
 #include "mem.h"
@@ -100,41 +100,6 @@ void    webproc_close(void)
 }
 
 /*
- * webproc_fds - close every descriptor above stderr but the n in keep (in
- * ascending order, -1 for none): close_range(2) on the gaps (Linux 5.9),
- * or one by one from /proc/self/fd; 0, or -1 with errno
- */
-static int webproc_fds(const int *keep, int n)
-{
-    unsigned lo = 3;
-    DIR    *dir;
-    struct dirent *de;
-    int     i, fd;
-
-    for (i = 0; i < n; i++) {
-	if (keep[i] < (int) lo)
-	    continue;
-	if (keep[i] > (int) lo && close_range(lo, (unsigned) keep[i] - 1, 0) < 0)
-	    break;
-	lo = (unsigned) keep[i] + 1;
-    }
-    if (i == n && close_range(lo, ~0U, 0) == 0)
-	return (0);
-    if ((dir = opendir("/proc/self/fd")) == NULL)
-	return (-1);
-    while ((de = readdir(dir)) != NULL) {
-	if ((fd = atoi(de->d_name)) <= 2 || fd == dirfd(dir))
-	    continue;
-	for (i = 0; i < n && keep[i] != fd; i++)
-	     /* void */ ;
-	if (i == n)
-	    close(fd);
-    }
-    closedir(dir);
-    return (0);
-}
-
-/*
  * webproc_child - the panel's process: serve until SIGTERM; never returns.
  * It keeps stdin, stdout, stderr, its socket and the state lock (which
  * every process of crierd holds until it ends), nothing else of the
@@ -156,7 +121,7 @@ static void webproc_child(const LIVE *lv, int lock, pid_t supervisor,
     if (forget)
 	forget();
     log_close();
-    rc = webproc_fds(keep, 2);
+    rc = fds_close_except(keep, 2);
     err = errno;
     log_reopen();
     if (rc < 0)

@@ -110,13 +110,21 @@ gone rules-f
 chmod 644 "$CD_DIR/rules.d/00-frequencies.conf"
 
 # 8. A start that succeeds: exit 0 once the worker serves; the warnings
-# (here: self-service cannot write rules.d/users) on the terminal.
+# (here: self-service cannot write rules.d/users) on the terminal. It
+# was handed a file of the shell's (fd 7) and no standard input: neither
+# the supervisor nor the worker keeps the file, and both have a stdin.
 chown root "$CD_DIR/rules.d/users"
 cases=$((cases + 1))
-expect_exit 0 "$CRIERD" -c "$CD_DIR/crier.conf"
+exec 7>"$T/handed"
+expect_exit 0 "$CRIERD" -c "$CD_DIR/crier.conf" <&-
+exec 7>&-
 CD_PID=$(cat "$(pid_file)" 2>/dev/null)
 [ -n "$CD_PID" ] && kill -0 "$CD_PID" || fail "no crierd in $(pid_file) after exit 0"
 pgrep -P "$CD_PID" >/dev/null || fail "no worker when the start exited 0"
+for p in "$CD_PID" $(pgrep -P "$CD_PID"); do
+    ls -l "/proc/$p/fd/" | grep -q "$T/handed" && fail "process $p keeps the shell's fd 7"
+    [ -e "/proc/$p/fd/0" ] || fail "process $p has no standard input"
+done
 for s in $(sockets); do
     [ -S "$s" ] || fail "no socket $s after exit 0"
 done
