@@ -3,18 +3,19 @@
 #
 # Installs the Debian packages the build and the tests need (when run as
 # root and they are missing), bootstraps autotools, builds with warnings as
-# errors, runs "make check" (unit, golden and command-line tests), then
-# runs "make distcheck" (the tarball builds, installs and uninstalls, and
-# the tests that read the most shipped fixtures run from it: unit, command
-# line, schedules, policy, the panel over curl, one event end to end; the
-# whole suite has just run in build-main/), builds the Debian package and takes it from
-# install to purge (tests/pkg/deb.sh), fuzzes the parsers briefly (libFuzzer), and
-# builds everything again with AddressSanitizer and UBSan in a separate
-# tree, where the unit, command-line, schedule, miltertest and policy tests and three
-# end-to-end tests run (any sanitizer report fails the run), and once more
-# with ThreadSanitizer, where the unit, miltertest and policy tests and the
-# end-to-end tests that keep every thread of crierd busy run (any report not
-# in tests/tsan.supp fails the run). Ends with "N passed, N failed" alone on
+# errors, runs "make check" (every test, the browser's too), then "make
+# distcheck" (the tarball builds, installs and uninstalls, and the tests
+# that read the most shipped fixtures run from it: unit, command line,
+# schedules, policy, the panel over curl, one event end to end), builds
+# the Debian package and takes it from install to purge (tests/pkg/deb.sh),
+# fuzzes the parsers briefly (libFuzzer), and builds everything again with
+# AddressSanitizer and UBSan in a separate tree, where the unit,
+# command-line, schedule, miltertest and policy tests, three end-to-end
+# tests and the panel's (curl, and crierd's panel process) run (any
+# sanitizer report fails the run), and once more with ThreadSanitizer,
+# where the unit, miltertest and policy tests, the end-to-end tests that
+# keep every thread of crierd busy and the panel's run (any report not in
+# tests/tsan.supp fails the run). Ends with "N passed, N failed" alone on
 # a line.
 set -u
 cd "$(dirname "$0")/.."
@@ -79,7 +80,8 @@ if ! (cd "$main" && "$top/configure" -q --enable-werror && make -j2 >/dev/null);
 fi
 
 step "make check"
-(cd "$main" && make -j2 check >/dev/null 2>&1)
+# Most tests wait (Postfix, token buckets, the browser): -j3 on two cores.
+(cd "$main" && make -j3 check >/dev/null 2>&1)
 grep -h '^:test-result:' $(find "$main/tests" -name '*.trs') | sort | uniq -c
 show_failed "$main/tests"
 tally "$main/test-suite.log"
@@ -165,7 +167,7 @@ rep=$(reports_dir) || { echo "FAIL: no reports directory"; failed=$((failed + 1)
 export ASAN_OPTIONS="log_path=$rep/report" UBSAN_OPTIONS="log_path=$rep/report:print_stacktrace=1"
 sanitized AddressSanitizer "$asan" \
     "-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g -O1" 2 \
-    '$(UNIT_TESTS) $(CLI_TESTS) $(SCHED_TESTS) tests/policy/protocol.sh tests/e2e/policy.sh tests/e2e/notify.sh tests/e2e/selfservice.sh' \
+    '$(UNIT_TESTS) $(CLI_TESTS) $(SCHED_TESTS) tests/policy/protocol.sh tests/e2e/policy.sh tests/e2e/notify.sh tests/e2e/selfservice.sh $(WEB_UNIT_TESTS) tests/web/http.sh tests/e2e/web.sh' \
     "$rep"
 unset ASAN_OPTIONS UBSAN_OPTIONS
 
@@ -177,7 +179,7 @@ tsan="$top/build-tsan"
 rep=$(reports_dir) || { echo "FAIL: no reports directory"; failed=$((failed + 1)); }
 export TSAN_OPTIONS="log_path=$rep/tsan suppressions=$top/tests/tsan.supp" G_SLICE=always-malloc
 sanitized ThreadSanitizer "$tsan" "-fsanitize=thread -g -O1" 4 \
-    '$(UNIT_TESTS) tests/milter/events.sh tests/policy/protocol.sh tests/e2e/notify.sh tests/e2e/policy.sh tests/e2e/selfservice.sh tests/e2e/digests.sh tests/e2e/reload.sh' \
+    '$(UNIT_TESTS) tests/milter/events.sh tests/policy/protocol.sh tests/e2e/notify.sh tests/e2e/policy.sh tests/e2e/selfservice.sh tests/e2e/digests.sh tests/e2e/reload.sh $(WEB_UNIT_TESTS) tests/web/http.sh tests/e2e/web.sh' \
     "$rep"
 unset TSAN_OPTIONS G_SLICE
 

@@ -618,9 +618,9 @@ static int worker_start(int *ctl, pthread_t *milter, int *milter_rc, STRBUF *why
 	|| rulesdb_open(lv->conf.state_dir, 1, &crierd.rdb, why) < 0)
 	return (-1);
     lv = NULL;
-    if (service_thread(&reloader, reload_main, ctl) != 0 || outbox_start(lanes) != 0
-	|| digests_start(&crierd) != 0 || policyd_start() != 0
-	|| selfservice_start(&crierd) != 0) {
+    /* the reload thread last: what it wakes must be there (a line waits in the pipe) */
+    if (outbox_start(lanes) != 0 || digests_start(&crierd) != 0 || policyd_start() != 0
+	|| selfservice_start(&crierd) != 0 || service_thread(&reloader, reload_main, ctl) != 0) {
 	sb_puts(why, "cannot start the outbox, digest, policy and self-service threads");
 	return (-1);
     }
