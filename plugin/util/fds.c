@@ -5,9 +5,9 @@
  * started it (a shell's, an init system's, a package script's), and a
  * child it forks inherits its parent's: a listening socket of the milter
  * in the web panel's process, a file of the administrator's shell in a
- * process that runs as the service user. Like Postfix's master, crierd
- * closes them at start, and the panel's process closes all of the
- * supervisor's but the few it is given. Standard input, output and error
+ * process that runs as the service user. crierd closes them at start,
+ * and the panel's process closes all of the supervisor's but the few it
+ * is given. Standard input, output and error
  * stay (reopened on /dev/null when closed), so that no file crierd opens
  * later becomes one of them by chance.
  */
