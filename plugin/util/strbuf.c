@@ -11,8 +11,11 @@
 #include "mem.h"
 #include "strbuf.h"
 
-/* sb_need - make room for len more bytes plus the terminating NUL */
-static void sb_need(STRBUF *sb, size_t len)
+/*
+ * sb_reserve - room for len more bytes plus the terminating NUL, so that
+ * a builder that knows its size copies its bytes once, not at each doubling
+ */
+void    sb_reserve(STRBUF *sb, size_t len)
 {
     size_t  want = sb->len + len + 1;
 
@@ -41,7 +44,7 @@ void    sb_free(STRBUF *sb)
 
 void    sb_putn(STRBUF *sb, const void *data, size_t len)
 {
-    sb_need(sb, len);
+    sb_reserve(sb, len);
     if (len)
 	memcpy(sb->s + sb->len, data, len);
     sb->len += len;
@@ -70,7 +73,7 @@ void    sb_vprintf(STRBUF *sb, const char *fmt, va_list ap)
     va_end(ap2);
     if (n < 0)
 	return;
-    sb_need(sb, (size_t) n);
+    sb_reserve(sb, (size_t) n);
     vsnprintf(sb->s + sb->len, (size_t) n + 1, fmt, ap);
     sb->len += (size_t) n;
 }

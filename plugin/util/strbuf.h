@@ -20,6 +20,7 @@ typedef struct strbuf {
 
 void    sb_reset(STRBUF *sb);
 void    sb_free(STRBUF *sb);
+void    sb_reserve(STRBUF *sb, size_t len);
 void    sb_putn(STRBUF *sb, const void *data, size_t len);
 void    sb_puts(STRBUF *sb, const char *s);
 void    sb_putc(STRBUF *sb, int ch);

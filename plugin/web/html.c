@@ -128,6 +128,8 @@ void    html_shared_make(HTML_SHARED *sh, STRBUF *rendered)
     }
 }
 
+#define HTML_SHARED_TAIL	8192	/* room for what a page adds after sh */
+
 /* html_shared_fill - sh with csrf in its places, added to out */
 void    html_shared_fill(STRBUF *out, const HTML_SHARED *sh, const char *csrf)
 {
@@ -135,6 +137,7 @@ void    html_shared_fill(STRBUF *out, const HTML_SHARED *sh, const char *csrf)
     size_t  i, from = 0;
 
     html_text(&token, csrf);
+    sb_reserve(out, sh->html.len + sh->nholes * token.len + HTML_SHARED_TAIL);
     for (i = 0; i < sh->nholes; i++) {
 	sb_putn(out, sh->html.s + from, sh->holes[i] - from);
 	sb_putn(out, token.s ? token.s : "", token.len);
