@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "conf.h"
@@ -200,15 +201,30 @@ void    conf_free(CONF *cf)
 	    strv_free(CONF_LISTP(cf, k));
 }
 
+#define CONF_SUN_PATH	sizeof(((struct sockaddr_un *) 0)->sun_path)
+
 /*
- * conf_socket_ok - libmilter's socket syntax, which crierd uses for both
- * of its sockets: unix:/path (or local:/path), inet:port@host, inet6:port@host
+ * conf_socket_ok - libmilter's socket syntax, which crierd uses for all
+ * of its sockets: unix:/path (or local:/path) short enough to bind,
+ * inet:port@host, inet6:port@host; 0, or -1 with why (name is the key,
+ * hint what it takes)
  */
-int     conf_socket_ok(const char *spec)
+int     conf_socket_ok(const char *name, const char *spec, const char *hint, STRBUF *why)
 {
-    return ((strncmp(spec, "unix:/", 6) == 0 || strncmp(spec, "local:/", 7) == 0
-	     || strncmp(spec, "inet:", 5) == 0 || strncmp(spec, "inet6:", 6) == 0)
-	    && strpbrk(spec, " \t\r\n") == NULL);
+    const char *path = strncmp(spec, "unix:/", 6) == 0 || strncmp(spec, "local:/", 7) == 0
+    ? strchr(spec, ':') + 1 : NULL;
+
+    if ((path == NULL && strncmp(spec, "inet:", 5) != 0 && strncmp(spec, "inet6:", 6) != 0)
+	|| strpbrk(spec, " \t\r\n") != NULL) {
+	sb_printf(why, "%s \"%s\": use %s", name, spec, hint);
+	return (-1);
+    }
+    if (path && strlen(path) >= CONF_SUN_PATH) {
+	sb_printf(why, "%s \"%s\": the path is %zu bytes long; a unix socket's can be %zu "
+		  "at most", name, spec, strlen(path), CONF_SUN_PATH - 1);
+	return (-1);
+    }
+    return (0);
 }
 
 /* conf_address_ok - local@domain without white space, or empty when optional */
@@ -256,11 +272,9 @@ static int conf_web_ok(const CONF *cf, STRBUF *why)
 	 /* void */ ;
     if (*cf->web_listen == 0 && *u == 0)
 	return (0);
-    if (*cf->web_listen && !conf_socket_ok(cf->web_listen)) {
-	sb_printf(why, "web_listen \"%s\": use inet:PORT@ADDRESS or unix:/path, "
-		  "or \"\" for no panel", cf->web_listen);
+    if (*cf->web_listen && conf_socket_ok("web_listen", cf->web_listen,
+				   "inet:PORT@ADDRESS or unix:/path, or \"\" for no panel", why) < 0)
 	return (-1);
-    }
     if (*u == 0) {
 	sb_printf(why, "web_listen \"%s\" is set, so web_base_url is required: the panel's "
 		  "public URL, as \"https://notify.example.com/\"", cf->web_listen);
@@ -315,16 +329,12 @@ int     conf_check(const CONF *cf, STRBUF *why)
 	sb_printf(why, "reinject \"%s\": use smtp:HOST:PORT or sendmail:/PATH", cf->reinject);
 	return (-1);
     }
-    if (!conf_socket_ok(cf->milter_socket)) {
-	sb_printf(why, "milter_socket \"%s\": use unix:/path or inet:port@host",
-		  cf->milter_socket);
+    if (conf_socket_ok("milter_socket", cf->milter_socket, "unix:/path or inet:port@host",
+		       why) < 0)
 	return (-1);
-    }
-    if (*cf->policy_socket && !conf_socket_ok(cf->policy_socket)) {
-	sb_printf(why, "policy_socket \"%s\": use unix:/path or inet:port@host, "
-		  "or \"\" for no policy service", cf->policy_socket);
+    if (*cf->policy_socket && conf_socket_ok("policy_socket", cf->policy_socket,
+		   "unix:/path or inet:port@host, or \"\" for no policy service", why) < 0)
 	return (-1);
-    }
     if (cf->submit_rate_limit_ipv6_prefix > 128) {
 	sb_printf(why, "submit_rate_limit_ipv6_prefix = %ld: a prefix length from 1 to 128",
 		  cf->submit_rate_limit_ipv6_prefix);

@@ -52,6 +52,6 @@ int     conf_load(CONF *cf, const char *path, int must_exist, STRBUF *why);
 int     conf_check(const CONF *cf, STRBUF *why);
 void    conf_set(char **slot, const char *value);
 void    conf_free(CONF *cf);
-int     conf_socket_ok(const char *spec);
+int     conf_socket_ok(const char *name, const char *spec, const char *hint, STRBUF *why);
 
 #endif

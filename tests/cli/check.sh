@@ -47,4 +47,16 @@ expect_exit 0 "$CRIERCTL" -c "$T/crier.conf" check
 printf 'rules_dir = "%s";\ncolour = "blue";\n' "$RULES" >"$T/bad.conf"
 expect_exit 1 "$CRIERCTL" -c "$T/bad.conf" check
 expect_in "$T/err" "bad.conf:2: unknown setting 'colour'"
+
+# A unix socket path longer than a sockaddr_un holds (107 bytes) is
+# refused by the check, not at bind: each of the three sockets.
+long=/run/$(printf 'x%.0s' $(seq 110))/s
+for key in milter_socket policy_socket web_listen; do
+    printf 'rules_dir = "%s";\n%s = "unix:%s";\nweb_base_url = "https://n.example/";\n' \
+        "$RULES" "$key" "$long" >"$T/long.conf"
+    expect_exit 1 "$CRIERCTL" -c "$T/long.conf" check
+    expect_in "$T/err" "$key \"unix:$long\": the path is 117 bytes long; a unix socket's can be 107 at most"
+done
+sed -i "s|^web_listen = .*|web_listen = \"unix:/run/crier/web\";|" "$T/long.conf"
+expect_exit 0 "$CRIERCTL" -c "$T/long.conf" check
 finish
