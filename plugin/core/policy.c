@@ -289,41 +289,6 @@ int     policy_submitter(const POLICY *p, const POLICY_WHO *who, STRBUF *refusal
 }
 
 /*
- * client_key - the rate limit's bucket of a client address: an IPv4
- * address alone (IPv4-mapped IPv6 too), an IPv6 address by its first
- * v6prefix bits, so that a client cannot escape the limit by rotating
- * through the addresses of its own /64; anything else as it is
- */
-static void client_key(const POLICY *p, const char *client, STRBUF *key)
-{
-    char    text[INET6_ADDRSTRLEN];
-    struct in6_addr a6;
-    struct in_addr a4;
-    int     i, bits;
-
-    if (client == NULL)
-	client = "";
-    if (inet_pton(AF_INET, client, &a4) == 1) {
-	sb_printf(key, "addr:%s", inet_ntop(AF_INET, &a4, text, sizeof(text)));
-	return;
-    }
-    if (inet_pton(AF_INET6, client, &a6) != 1) {
-	sb_printf(key, "addr:%s", client);
-	return;
-    }
-    if (IN6_IS_ADDR_V4MAPPED(&a6)) {
-	memcpy(&a4, a6.s6_addr + 12, 4);
-	sb_printf(key, "addr:%s", inet_ntop(AF_INET, &a4, text, sizeof(text)));
-	return;
-    }
-    for (i = 0; i < 16; i++) {
-	bits = p->v6prefix - 8 * i;
-	a6.s6_addr[i] &= bits >= 8 ? 0xff : bits <= 0 ? 0 : (0xff << (8 - bits)) & 0xff;
-    }
-    sb_printf(key, "addr:%s/%d", inet_ntop(AF_INET6, &a6, text, sizeof(text)), p->v6prefix);
-}
-
-/*
  * policy_decide - the answer to one request: POLICY_DUNNO, or a refusal
  * with the action for Postfix (without "action="). reason is for the log:
  * why a refusal, and why a DUNNO about one of crier's addresses (which
@@ -366,7 +331,7 @@ int     policy_decide(const POLICY *p, THROTTLE *t, const POLICY_REQ *req, doubl
 	sb_printf(&key, "sasl:%s", req->sasl_username);
 	str_lower(key.s);		/* logins match without case: one bucket */
     } else
-	client_key(p, req->client_address, &key);
+	throttle_client_key(req->client_address, p->v6prefix, &key);
     ok = throttle_take(t, key.s, p->rate, now);
     sb_free(&key);
     if (ok) {				/* no formatting: this is the busy path */

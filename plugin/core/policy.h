@@ -44,6 +44,7 @@ typedef struct throttle THROTTLE;
 THROTTLE *throttle_create(void);
 int     throttle_take(THROTTLE *t, const char *key, long per_minute, double now);
 size_t  throttle_size(const THROTTLE *t);
+void    throttle_client_key(const char *client, int v6prefix, STRBUF *key);
 void    throttle_free(THROTTLE *t);
 
 /* policy.c */

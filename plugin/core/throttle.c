@@ -1,8 +1,8 @@
 /*
  * throttle.c - the rate limit of event submitters: a token bucket each.
  *
- * A submitter (a SASL login, or else a client address: policy.c makes the
- * key, an IPv6 client's by its prefix) has a bucket that holds at most
+ * A submitter (a SASL login, or else a client address: throttle_client_key,
+ * an IPv6 client's by its prefix) has a bucket that holds at most
  * per_minute tokens and refills at per_minute a minute; each event takes
  * one, and an empty bucket means "slow down" (4.7.1). A new
  * submitter starts full, so a burst up to the limit passes at once. Time
@@ -15,8 +15,10 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <glib.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "mem.h"
 #include "policy.h"
@@ -102,4 +104,40 @@ int     throttle_take(THROTTLE *t, const char *key, long per_minute, double now)
 	return (0);
     b->tokens -= 1.0;
     return (1);
+}
+
+/*
+ * throttle_client_key - the bucket of a client address: an IPv4 address
+ * alone (IPv4-mapped IPv6 too), an IPv6 address by its first v6prefix
+ * bits, so that a client cannot escape a limit by rotating through the
+ * addresses of its own /64; anything else as it is. The policy service's
+ * submit_rate_limit and the panel's sign-in limit both count so.
+ */
+void    throttle_client_key(const char *client, int v6prefix, STRBUF *key)
+{
+    char    text[INET6_ADDRSTRLEN];
+    struct in6_addr a6;
+    struct in_addr a4;
+    int     i, bits;
+
+    if (client == NULL)
+	client = "";
+    if (inet_pton(AF_INET, client, &a4) == 1) {
+	sb_printf(key, "addr:%s", inet_ntop(AF_INET, &a4, text, sizeof(text)));
+	return;
+    }
+    if (inet_pton(AF_INET6, client, &a6) != 1) {
+	sb_printf(key, "addr:%s", client);
+	return;
+    }
+    if (IN6_IS_ADDR_V4MAPPED(&a6)) {
+	memcpy(&a4, a6.s6_addr + 12, 4);
+	sb_printf(key, "addr:%s", inet_ntop(AF_INET, &a4, text, sizeof(text)));
+	return;
+    }
+    for (i = 0; i < 16; i++) {
+	bits = v6prefix - 8 * i;
+	a6.s6_addr[i] &= bits >= 8 ? 0xff : bits <= 0 ? 0 : (0xff << (8 - bits)) & 0xff;
+    }
+    sb_printf(key, "addr:%s/%d", inet_ntop(AF_INET6, &a6, text, sizeof(text)), v6prefix);
 }

@@ -50,7 +50,9 @@ typedef struct web {
     THROTTLE *per_address;
     THROTTLE *per_client;
     pid_t   supervisor;
+    struct web_mailer *mailer;		/* writes sign-in links: signin.c */
 } WEB;
+typedef struct web_mailer WEB_MAILER;
 
 /* One request, as a page sees it. */
 typedef struct page {
@@ -99,6 +101,8 @@ const char *web_field(const PAGE *pg, const char *name);
 
 /* signin.c */
 void    signin_form(PAGE *pg);
+int     signin_start(WEB *w, STRBUF *why);
+void    signin_stop(WEB *w);
 void    signin_request(PAGE *pg);
 void    signin_link(PAGE *pg, const char *token);
 void    signin_out(PAGE *pg, int everywhere);

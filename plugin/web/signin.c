@@ -5,6 +5,10 @@
  * the same answer, so the page tells nobody who receives notifications;
  * only an address in rules.d gets a link, through the outbox, as every
  * notification does. Requests are limited per address and per client.
+ * The link is written by a thread of its own (the mailer) after the
+ * answer went out: rendering it and committing it to the outbox (an LMDB
+ * commit, an fsync) cost a millisecond only an address in rules.d paid,
+ * and the answer's time told who receives notifications.
  *
  * A link (/s/TOKEN) is a signed token (token.c) for its user: one that
  * the sign-in mail carries works once within 15 minutes; the "Manage your
@@ -18,6 +22,7 @@
 #include <signal.h>
 #include <sodium.h>
 #include <string.h>
+#include <strings.h>
 
 #include "clock.h"
 #include "log.h"
@@ -135,17 +140,119 @@ static void mail_link(WEB *w, const char *address)
     sb_free(&why);
 }
 
-/* within_limits - a link for address asked from client, within both limits */
+/* The mailer: addresses whose link is still to be written. */
+struct web_mailer {
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t more;
+    STRV    queue;
+    int     stop;
+};
+
+#define MAILER_QUEUE	64		/* links waiting; more are dropped (logged) */
+
+/* mailer_main - write each link that waits; at a stop, what waits, then end */
+static void *mailer_main(void *arg)
+{
+    WEB    *w = arg;
+    WEB_MAILER *m = w->mailer;
+    STRV    batch;
+    size_t  i;
+
+    pthread_mutex_lock(&m->lock);
+    for (;;) {
+	while (m->queue.len == 0 && !m->stop)
+	    pthread_cond_wait(&m->more, &m->lock);
+	if (m->queue.len == 0)
+	    break;
+	batch = m->queue;
+	memset(&m->queue, 0, sizeof(m->queue));
+	pthread_mutex_unlock(&m->lock);
+	for (i = 0; i < batch.len; i++)
+	    mail_link(w, batch.v[i]);
+	strv_free(&batch);
+	pthread_mutex_lock(&m->lock);
+    }
+    pthread_mutex_unlock(&m->lock);
+    return (NULL);
+}
+
+/* mailer_queue - address's link, for the mailer to write */
+static void mailer_queue(WEB *w, const char *address)
+{
+    WEB_MAILER *m = w->mailer;
+    int     room;
+
+    pthread_mutex_lock(&m->lock);
+    if ((room = m->queue.len < MAILER_QUEUE) != 0) {
+	strv_add(&m->queue, address);
+	pthread_cond_signal(&m->more);
+    }
+    pthread_mutex_unlock(&m->lock);
+    if (!room)
+	msg_error("web: user=<%s> sign-in link not queued: %d links wait to be written",
+		  address, MAILER_QUEUE);
+}
+
+/* signin_start - the mailer's thread; -1 with why */
+int     signin_start(WEB *w, STRBUF *why)
+{
+    WEB_MAILER *m = xcalloc(1, sizeof(WEB_MAILER));
+
+    pthread_mutex_init(&m->lock, NULL);
+    pthread_cond_init(&m->more, NULL);
+    w->mailer = m;
+    if (pthread_create(&m->thread, NULL, mailer_main, w) != 0) {
+	sb_puts(why, "cannot start the thread that mails sign-in links");
+	pthread_mutex_destroy(&m->lock);
+	pthread_cond_destroy(&m->more);
+	free(m);
+	w->mailer = NULL;
+	return (-1);
+    }
+    return (0);
+}
+
+/* signin_stop - the mailer writes what waits and ends */
+void    signin_stop(WEB *w)
+{
+    WEB_MAILER *m = w->mailer;
+
+    if (m == NULL)
+	return;
+    pthread_mutex_lock(&m->lock);
+    m->stop = 1;
+    pthread_cond_signal(&m->more);
+    pthread_mutex_unlock(&m->lock);
+    pthread_join(m->thread, NULL);
+    strv_free(&m->queue);
+    pthread_mutex_destroy(&m->lock);
+    pthread_cond_destroy(&m->more);
+    free(m);
+    w->mailer = NULL;
+}
+
+/*
+ * within_limits - a link for address asked from client, within both
+ * limits. The address counts without case, as rules.d looks it up (each
+ * spelling its own bucket would mail the same person again and again);
+ * an IPv6 client by its prefix, as the policy service counts submitters.
+ */
 static int within_limits(WEB *w, const char *address, const char *client)
 {
+    STRBUF  akey = STRBUF_INIT, ckey = STRBUF_INIT;
     double  now = (double) clock_now();
     int     ok;
 
+    sb_puts(&akey, address);
+    str_lower(akey.s);
+    throttle_client_key(client, (int) w->conf->submit_rate_limit_ipv6_prefix, &ckey);
     pthread_mutex_lock(&w->lock);
-    ok = throttle_take(w->per_client, client, WEB_SIGNIN_PER_CLIENT, now);
+    ok = throttle_take(w->per_client, ckey.s, WEB_SIGNIN_PER_CLIENT, now);
     if (ok)
-	ok = throttle_take(w->per_address, address, WEB_SIGNIN_PER_ADDRESS, now) ? 1 : -1;
+	ok = throttle_take(w->per_address, akey.s, WEB_SIGNIN_PER_ADDRESS, now) ? 1 : -1;
     pthread_mutex_unlock(&w->lock);
+    sb_free(&akey), sb_free(&ckey);
     if (ok <= 0)
 	msg_warn("web: client=%s: sign-in for <%s>: more than %d a minute %s; no link", client,
 		 address, ok ? WEB_SIGNIN_PER_ADDRESS : WEB_SIGNIN_PER_CLIENT,
@@ -167,7 +274,7 @@ void    signin_request(PAGE *pg)
     if (address.len && strchr(address.s, '@') && str_utf8_valid(address.s, address.len)
 	&& !str_has_ctl(address.s) && within_limits(pg->web, address.s, pg->req->client)
 	&& registered(pg->web, address.s, &canon))
-	mail_link(pg->web, canon.s);
+	mailer_queue(pg->web, canon.s);
     page_begin(pg, "Check your mail");
     sb_puts(b, "<h1>Check your mail</h1><p class=\"notice\" role=\"status\">");
     html_text(b, signin_answer);
@@ -267,12 +374,45 @@ static void begin_session(PAGE *pg, const char *token, const char *user)
     sb_free(&cookie), sb_free(&header), sb_free(&why);
 }
 
-/* signin_link - /s/TOKEN: GET shows a button, POST signs in */
+/*
+ * from_elsewhere - a POST another site's page made: the browser says so
+ * (Sec-Fetch-Site), or its Origin is not web_base_url's. An Origin of
+ * "null" is the panel's own page: its Referrer-Policy (no-referrer) makes
+ * the browser send that on every POST.
+ */
+static int from_elsewhere(const PAGE *pg)
+{
+    const char *site = http_header(pg->req, "Sec-Fetch-Site");
+    const char *origin = http_header(pg->req, "Origin");
+    const char *base = pg->web->base_url.s, *host = strstr(base, "://");
+    size_t  len = host ? strcspn(host + 3, "/") + (size_t) (host + 3 - base) : 0;
+
+    if (site && (strcmp(site, "cross-site") == 0 || strcmp(site, "same-site") == 0))
+	return (1);
+    return (origin && strcmp(origin, "null") != 0
+	    && (strlen(origin) != len || strncasecmp(origin, base, len) != 0));
+}
+
+/*
+ * signin_link - /s/TOKEN: GET shows a button, POST signs in. A POST from
+ * another site's page is refused: it would sign the browser in as
+ * whoever the link is for, a login CSRF with someone's own manage link.
+ */
 void    signin_link(PAGE *pg, const char *token)
 {
     STRBUF *b = &pg->resp->body, user = STRBUF_INIT, why = STRBUF_INIT;
     int     rc, ok;
 
+    if (strcmp(pg->req->method, "POST") == 0 && from_elsewhere(pg)) {
+	msg_warn("web: client=%s: a sign-in POST from another site's page (Origin %s, "
+		 "Sec-Fetch-Site %s); refused", pg->req->client,
+		 http_header(pg->req, "Origin") ? http_header(pg->req, "Origin") : "none",
+		 http_header(pg->req, "Sec-Fetch-Site") ? http_header(pg->req, "Sec-Fetch-Site")
+		 : "none");
+	page_error(pg, 403, "Not signed in", "This sign-in came from another site. Open the "
+		   "link in your mail again and press Sign in there.");
+	return;
+    }
     pthread_mutex_lock(&pg->web->lock);	/* once means once, across threads */
     ok = (rc = link_check(pg->web, token, &user, &why)) == 0;
     if (ok && strcmp(pg->req->method, "POST") == 0) {

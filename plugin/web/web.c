@@ -197,13 +197,15 @@ static int web_open(WEB *w, const CONF *conf, const WEB_OPTS *opts, STRBUF *why)
     if (token_key_load(conf->token_key_file, &w->key, why) < 0
 	|| rulesdb_open(conf->state_dir, 1, &w->rdb, why) < 0
 	|| statedb_open(conf->state_dir, &w->sdb, why) < 0
-	|| sessions_open(conf->state_dir, &w->sessions, why) < 0)
+	|| sessions_open(conf->state_dir, &w->sessions, why) < 0
+	|| signin_start(w, why) < 0)
 	return (-1);
     return (0);
 }
 
 static void web_close(WEB *w)
 {
+    signin_stop(w);				/* before the stores it writes to */
     sessions_close(w->sessions);
     dirwatch_close(w->rules_watch);
     if (w->sdb)

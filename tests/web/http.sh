@@ -40,13 +40,33 @@ cp "$T/body" "$T/answer-stranger"
 req POST /signin --data-urlencode "address=$ANA"; expect_status 200
 cmp -s "$T/body" "$T/answer-stranger" || fail "the answer differs for a user and a stranger"
 expect_in "$T/body" "If this address receives notifications, a sign-in link is on its way"
+links_written 1     # the mailer writes the link after the answer went out
 [ "$(outbox_count)" = $((before + 1)) ] || fail "outbox: $(outbox_count) messages, expected $((before + 1))"
 link=$(outbox_text | grep -ao "$URL/s/v1\.s\.[A-Za-z0-9_.-]*" | head -1)
 [ -n "$link" ] || fail "no sign-in link in the queued mail"
 outbox_text | grep -aq "^To: $ANA" || fail "the sign-in mail is not to $ANA"
 for _ in 1 2 3 4; do req POST /signin --data-urlencode "address=$ANA"; done
-[ "$(outbox_count)" -le $((before + 3)) ] || fail "per-address limit: $(outbox_count) messages queued"
+links_written 3
+[ "$(outbox_count)" = $((before + 3)) ] || fail "per-address limit: $(outbox_count) messages queued"
 expect_in "$T/serve.log" "more than 3 a minute for the address"
+# The address counts without case, as rules.d finds it: another spelling
+# is the same person's mailbox, and gets no fourth link.
+limited=$(grep -c "more than 3 a minute for the address" "$T/serve.log")
+for a in Ana@juicepost.example ANA@JUICEPOST.EXAMPLE aNa@JuicePost.example; do
+    req POST /signin --data-urlencode "address=$a"; expect_status 200
+done
+[ "$(grep -c "more than 3 a minute for the address" "$T/serve.log")" = $((limited + 3)) ] \
+    || fail "another spelling of $ANA escaped the per-address limit"
+# A client counts by its IPv6 /64 (submit_rate_limit_ipv6_prefix), as the
+# policy service counts submitters: 11 addresses of one /64 (X-Forwarded-For,
+# trusted from the loopback) are one client, whose 11th request is refused.
+for i in 1 2 3 4 5 6 7 8 9 a b; do
+    req POST /signin -H "X-Forwarded-For: 2001:db8:5:6::$i" -d "address=n$i@example.com"
+done
+expect_in "$T/serve.log" "client=2001:db8:5:6::b: sign-in for <nb@example.com>: more than 10 a minute from the client"
+grep -q "client=2001:db8:5:6::a: .*more than 10" "$T/serve.log" && fail "the /64 was refused before its 11th request"
+links_written 3
+[ "$(outbox_count)" = $((before + 3)) ] || fail "other spellings queued mail: $(outbox_count) messages"
 
 # --- the link: GET shows a button and signs nobody in; POST signs in, once ---
 token=${link##*/s/}
@@ -72,6 +92,18 @@ req POST "/s/$(mint s tom@cafe.example "")"         # signed, but for no user of
 expect_in "$T/body" "no longer receives notifications"
 req POST "/s/$(mint m $ANA content_partner/qc_failures)"; expect_status 400   # a mute token
 manage=$(mint p $ANA "" $(( $(date +%s) - 30 * 86400 )))
+# A sign-in POST made by another site's page is refused (a login CSRF with
+# someone's own manage link): the browser's Sec-Fetch-Site, or an Origin
+# not web_base_url's. "Origin: null" is what the panel's own page sends
+# (its Referrer-Policy is no-referrer).
+for h in "Sec-Fetch-Site: cross-site" "Sec-Fetch-Site: same-site" "Origin: https://evil.example" \
+    "Origin: $URL.evil.example"; do
+    req POST "/s/$manage" -H "$h"; expect_status 403
+    grep -qi '^Set-Cookie' "$T/head" && fail "a sign-in POST with $h set a cookie"
+done
+expect_in "$T/serve.log" "a sign-in POST from another site's page (Origin https://evil.example"
+req POST "/s/$manage" -H "Origin: null" -H "Sec-Fetch-Site: same-origin"; expect_status 303
+req POST "/s/$manage" -H "Origin: $URL"; expect_status 303
 req POST "/s/$manage"; expect_status 303
 req POST "/s/$manage"; expect_status 303             # the footer's link works again
 req POST "/s/$(mint p $ANA "" $(( $(date +%s) - 61 * 86400 )))"; expect_status 410

@@ -10,6 +10,7 @@
 #   sign_in USER          a session for USER: $COOKIE, $CSRF
 #   mint ACTION USER NOTIF [ISSUED]  a token of the server's key
 #   rules_sum             a digest of every file of rules.d
+#   links_written N       the mailer has written N sign-in links in all
 #   outbox_count          messages waiting in the outbox
 . "${srcdir:-.}/tests/cli/lib.sh"
 SERVE="$top_builddir/tests/web/web-serve"
@@ -89,6 +90,16 @@ sign_in() {     # each session from a token of its own (its nonce)
 
 rules_sum() {
     (cd "$T/rules.d" && find . -type f | sort | xargs sha256sum) | sha256sum
+}
+
+# links_written N - the mailer logged N sign-in links queued in all (it
+# writes them after the answer went out); 5 s at most
+links_written() {
+    for _ in $(seq 100); do
+        [ "$(grep -c 'sign-in link queued' "$T/serve.log")" -ge "$1" ] && return 0
+        sleep 0.05
+    done
+    fail "the mailer wrote $(grep -c 'sign-in link queued' "$T/serve.log") sign-in links, not $1"
 }
 
 outbox_count() {
