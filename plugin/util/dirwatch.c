@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "dirwatch.h"
+#include "log.h"
 #include "mem.h"
 #include "strbuf.h"
 #include "strv.h"
@@ -59,6 +60,7 @@ struct dirwatch {
     STRV    paths;			/* each watched directory, by its wd */
     unsigned long epoch;		/* 1 and up */
     time_t  retry;			/* blind: when to try again (monotonic) */
+    STRBUF  why;			/* why it went blind, as last logged */
 };
 
 static time_t mono_now(void)
@@ -69,14 +71,24 @@ static time_t mono_now(void)
     return (ts.tv_sec);
 }
 
-/* watch_one - watch the directory path; its wd, or -1 */
-static int watch_one(DIRWATCH *w, const char *path, int depth)
+/* watch_one - watch the directory path; its wd, or -1 with why */
+static int watch_one(DIRWATCH *w, const char *path, int depth, STRBUF *why)
 {
     int     wd;
 
-    if (w->paths.len > DIRWATCH_MAX || (wd = inotify_add_watch(w->fd, path, DIR_EVENTS
-		| IN_ONLYDIR | (depth ? IN_DONT_FOLLOW : 0))) < 0 || wd > 4 * DIRWATCH_MAX)
+    if (w->paths.len > DIRWATCH_MAX) {
+	sb_printf(why, "more than %d directories", DIRWATCH_MAX);
 	return (-1);
+    }
+    if ((wd = inotify_add_watch(w->fd, path, DIR_EVENTS | IN_ONLYDIR
+				| (depth ? IN_DONT_FOLLOW : 0))) < 0) {
+	sb_printf(why, "%s: %s", path, strerror(errno));
+	return (-1);
+    }
+    if (wd > 4 * DIRWATCH_MAX) {
+	sb_printf(why, "%s: watch descriptor %d", path, wd);
+	return (-1);
+    }
     while (w->paths.len <= (size_t) wd)
 	strv_add(&w->paths, "");
     free(w->paths.v[wd]);
@@ -84,8 +96,8 @@ static int watch_one(DIRWATCH *w, const char *path, int depth)
     return (wd);
 }
 
-/* watch_tree - watch path and the directories below it; -1: go blind */
-static int watch_tree(DIRWATCH *w, const char *path, int depth)
+/* watch_tree - watch path and the directories below it; -1 with why: go blind */
+static int watch_tree(DIRWATCH *w, const char *path, int depth, STRBUF *why)
 {
     STRBUF  child = STRBUF_INIT;
     struct dirent *de;
@@ -93,14 +105,16 @@ static int watch_tree(DIRWATCH *w, const char *path, int depth)
     DIR    *dp;
     int     rc = 0, wd;
 
-    if ((wd = watch_one(w, path, depth)) < 0)
+    if ((wd = watch_one(w, path, depth, why)) < 0)
 	return (-1);
     if (depth == 0)
 	w->top_wd = wd;
     if (depth > w->depth)
 	return (0);				/* the reader looks no deeper */
-    if ((dp = opendir(path)) == NULL)
+    if ((dp = opendir(path)) == NULL) {
+	sb_printf(why, "%s: %s", path, strerror(errno));
 	return (-1);
+    }
     while (rc == 0 && (de = readdir(dp)) != NULL) {
 	if (de->d_name[0] == '.')
 	    continue;				/* never read: rules_load.c */
@@ -109,31 +123,50 @@ static int watch_tree(DIRWATCH *w, const char *path, int depth)
 	if (de->d_type == DT_UNKNOWN)
 	    de->d_type = lstat(child.s, &st) < 0 ? DT_LNK	/* gone: look again */
 		: S_ISDIR(st.st_mode) ? DT_DIR : S_ISLNK(st.st_mode) ? DT_LNK : DT_REG;
-	if (de->d_type == DT_LNK)
+	if (de->d_type == DT_LNK) {
+	    sb_printf(why, "%s is a symbolic link", child.s);
 	    rc = -1;
-	else if (de->d_type == DT_DIR)
-	    rc = watch_tree(w, child.s, depth + 1);
+	} else if (de->d_type == DT_DIR)
+	    rc = watch_tree(w, child.s, depth + 1, why);
     }
     closedir(dp);
     sb_free(&child);
     return (rc);
 }
 
-/* rewatch - a new inotify instance on the whole tree; blind when it fails */
+/*
+ * rewatch - a new inotify instance on the whole tree; blind when it
+ * fails, which is logged once for each reason (the readers are slower)
+ */
 static void rewatch(DIRWATCH *w)
 {
+    STRBUF  why = STRBUF_INIT;
+
     if (w->fd >= 0)
 	close(w->fd);
     strv_free(&w->paths);
-    if ((w->fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) >= 0
-	&& ((w->parent_wd = inotify_add_watch(w->fd, w->parent, IN_CREATE | IN_DELETE
-					      | IN_MOVED_FROM | IN_MOVED_TO | IN_ONLYDIR)) < 0
-	    || watch_tree(w, w->dir, 0) < 0)) {
+    if ((w->fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) < 0)
+	sb_printf(&why, "inotify: %s", strerror(errno));
+    else if ((w->parent_wd = inotify_add_watch(w->fd, w->parent, IN_CREATE | IN_DELETE
+				       | IN_MOVED_FROM | IN_MOVED_TO | IN_ONLYDIR)) < 0)
+	sb_printf(&why, "%s: %s", w->parent, strerror(errno));
+    else if (watch_tree(w, w->dir, 0, &why) == 0 && w->why.len) {
+	msg_info("%s is watched again", w->dir);
+	sb_reset(&w->why);
+    }
+    if (why.len && w->fd >= 0) {
 	close(w->fd);
 	w->fd = -1;
     }
-    if (w->fd < 0)
+    if (w->fd < 0) {
 	w->retry = mono_now() + DIRWATCH_RETRY;
+	if (w->why.len == 0 || strcmp(w->why.s, why.s) != 0)
+	    msg_info("%s cannot be watched (%s): its readers look at its files each time",
+		     w->dir, why.s);
+	sb_reset(&w->why);
+	sb_puts(&w->why, why.s);
+    }
+    sb_free(&why);
     w->epoch++;					/* whatever happened in between */
 }
 
@@ -159,7 +192,8 @@ static int rewatch_after(const DIRWATCH *w, const struct inotify_event *e)
 	return (1);
     if (e->mask & (IN_Q_OVERFLOW | IN_UNMOUNT))
 	return (1);
-    if ((e->mask & (IN_DELETE_SELF | IN_MOVE_SELF)) && e->wd == w->top_wd)
+    if ((e->mask & (IN_DELETE_SELF | IN_MOVE_SELF | IN_ATTRIB)) && e->wd == w->top_wd
+	&& e->len == 0)				/* the top itself: replaced, moved? */
 	return (1);
     if (e->mask & NEW_NAME)			/* a directory, or a link: blind */
 	return ((e->mask & IN_ISDIR) || (e->name[0] != '.' && new_link(w, e)));
@@ -242,6 +276,7 @@ void    dirwatch_close(DIRWATCH *w)
     pthread_mutex_destroy(&w->lock);
     free(w->dir);
     strv_free(&w->paths);
+    sb_free(&w->why);
     free(w->parent);
     free(w->base);
     free(w);

@@ -4,13 +4,17 @@
 #
 # Usage: bash tests/bench/web.sh [BUILD_DIR] [SECONDS] [ROUNDS]
 #
-# BUILD_DIR holds crierctl and tests/web/web-serve (default: build-main/
-# of the source tree if it has one, else the source tree; both are made
-# there first, so that neither is older than the library). gen-rules writes a rules.d of BENCH_SIZE
-# notifications (default 10^6), compiled whole with crierctl; one of its
-# users is given custom notifications until the panel shows 50. The panel
-# runs as web-serve (web_main, what crierd's panel process runs) on
-# 127.0.0.1; the person signs in with a minted sign-in link, and the
+# BUILD_DIR holds crierd, crierctl and tests/web/web-serve (default:
+# build-main/ of the source tree if it has one, else the source tree; they
+# are made there first, so that none is older than the library). gen-rules
+# writes a rules.d of BENCH_SIZE notifications (default 10^6), compiled
+# whole with crierctl; one of its users is given custom notifications
+# until the panel shows 50. As root, the panel runs as in service: crierd
+# -f started as root, its panel a process of its own under the
+# supervisor, as the service user nobody (the start compiles rules.d
+# again, as every start does); otherwise, or with BENCH_SERVER=web-serve,
+# as tests/web/web-serve (web_main, what crierd's panel process runs).
+# It serves 127.0.0.1; the person signs in with a minted sign-in link, and the
 # load generator (web-load.c: keep-alive HTTP/1.1, one thread per
 # connection, each asking again as soon as answered) uses that cookie and
 # CSRF token. Each round runs, SECONDS each (default 5, after 1 s not
@@ -48,7 +52,7 @@ secs=${2:-5}
 rounds=${3:-2}
 size=${BENCH_SIZE:-1000000}
 changes=${CHANGES:-5}
-make -C "$build" crierctl tests/web/web-serve >/dev/null || exit 1	# never a stale one
+make -C "$build" crierd crierctl tests/web/web-serve >/dev/null || exit 1	# never a stale one
 
 # tests/web/lib.sh: the scratch directory $T, the server (web_setup,
 # web_start: web-serve on a free loopback port, $URL), a session (sign_in:
@@ -73,6 +77,34 @@ gcc -O2 -Wall -pthread -o "$T/web-floor" "$top/tests/bench/web-floor.c" \
     $(pkg-config --cflags --libs libmicrohttpd) || exit 1
 
 now() { date +%s.%N; }
+
+# panel_in_crierd - the panel as it runs in service: crierd -f started as
+# root, its panel a process of its own under the supervisor, as nobody;
+# $URL, and $SERVE_PID the supervisor (web_stop stops it, and the panel
+# with it). The start compiles rules.d again, as every start does.
+panel_in_crierd() {
+    PORT=$(free_port)
+    URL="http://127.0.0.1:$PORT"
+    mkdir -p "$T/run"
+    cat >>"$T/crier.conf" <<CONF
+web_listen = "inet:$PORT@127.0.0.1";
+web_base_url = "$URL/";
+milter_socket = "unix:$T/run/milter";
+policy_socket = "";
+pid_file = "$T/run/crierd.pid";
+user = "nobody";
+CONF
+    chmod 755 "$T"	# as /etc/crier: the panel watches rules.d's name in it
+    chown -R nobody "$T/state" "$T/rules.d/users" "$T/key" "$T/run" || die "chown failed"
+    "$build/crierd" -c "$T/crier.conf" -f >>"$T/serve.log" 2>&1 &
+    SERVE_PID=$!
+    for _ in $(seq 1200); do
+        curl -s -o /dev/null "$URL/static/panel.css" && return 0
+        kill -0 "$SERVE_PID" 2>/dev/null || break
+        sleep 0.25
+    done
+    die "crierd did not serve the panel: $(tail -5 "$T/serve.log")"
+}
 
 # more_custom FILE N - N more custom notifications at the end of FILE's
 # custom block: free-text values of their own, so none repeats another
@@ -112,7 +144,15 @@ t1=$(now)
 rm -rf "$RULES"
 
 # The panel, a session, the page and its Mute buttons.
-web_start
+t2=$(now)
+if [ "$(id -u)" = 0 ] && [ "${BENCH_SERVER:-crierd}" = crierd ]; then
+    server="crierd (its panel process, as nobody)"
+    panel_in_crierd
+else
+    server="tests/web/web-serve"
+    web_start
+fi
+t3=$(now)
 sign_in "$user"
 [ -s "$T/failed" ] && die "no session for $user: $(cat "$T/failed")"
 PORT=${URL##*:}
@@ -134,6 +174,8 @@ echo "web.sh: $(cat "$T/gen.out")"
 echo "copy and whole compile of rules.d:" \
     "$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f", b - a}') s," \
     "$(sed 's/.*generation/generation/' "$T/compile.out")"
+echo "the panel: $server, serving after" \
+    "$(awk -v a="$t2" -v b="$t3" 'BEGIN {printf "%.1f", b - a}') s"
 echo "the person: $user, $shown notifications on the page ($(wc -c <"$T/page.html") bytes)," \
     "${#names[@]} with Mute"
 echo "$secs s per run, $rounds rounds, $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
