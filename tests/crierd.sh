@@ -5,6 +5,7 @@
 #   crierd_setup DIR [REINJECT]   write DIR/crier.conf and friends (sockets
 #                                 $CD_SOCK for the milter, $CD_POLICY for policy)
 #   crierd_start                  start it in the background, wait for its socket
+#                                 (CD_START_WAIT tenths of a second, 300 unless set)
 #   crierd_stop                   SIGTERM, wait for it to go
 #   crierd_kill9                  kill -9 every crierd process of this instance
 #   crierd_count TABLE            entries in a table of state.lmdb
@@ -49,7 +50,7 @@ crierd_start() {
     rm -f "$CD_DIR/run/crierd.pid"
     "$CRIERD" -c "$CD_DIR/crier.conf" -f >>"$CD_DIR/crierd.log" 2>&1 &
     CD_PID=$!
-    for _ in $(seq 300); do
+    for _ in $(seq "${CD_START_WAIT:-300}"); do
         [ -S "$CD_SOCK" ] && [ -s "$CD_DIR/run/crierd.pid" ] \
             && grep -q "worker: serving" "$CD_DIR/crierd.log" && return 0
         kill -0 "$CD_PID" 2>/dev/null || break

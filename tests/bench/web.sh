@@ -62,6 +62,7 @@ srcdir=$top top_builddir=$build
 FLOOR_PID=
 cleanup() {
     web_stop
+    declare -F crierd_kill9 >/dev/null && crierd_kill9	# a start that failed
     [ -n "$FLOOR_PID" ] && kill "$FLOOR_PID" 2>/dev/null && wait "$FLOOR_PID" 2>/dev/null
     if [ "${KEEP:-0}" = 1 ]; then echo "web.sh: kept $T" >&2; else rm -rf "$T"; fi
 }
@@ -78,32 +79,31 @@ gcc -O2 -Wall -pthread -o "$T/web-floor" "$top/tests/bench/web-floor.c" \
 
 now() { date +%s.%N; }
 
-# panel_in_crierd - the panel as it runs in service: crierd -f started as
-# root, its panel a process of its own under the supervisor, as nobody;
-# $URL, and $SERVE_PID the supervisor (web_stop stops it, and the panel
-# with it). The start compiles rules.d again, as every start does.
+# panel_in_crierd - the panel as it runs in service: tests/crierd.sh's
+# crierd (-f, started as root; its crier.conf, key and sockets, the
+# service user nobody) on a copy of $RULES, with the panel on and
+# log_level info; its start compiles rules.d whole (timed by the caller).
+# $URL; $SERVE_PID the supervisor (web_stop stops it, and the panel with
+# it); $T/crier.conf a copy of its configuration (mint, crierctl); $LOG.
 panel_in_crierd() {
+    . "$top/tests/crierd.sh"
+    crierd_setup "$T/d"
+    rm -rf "$CD_DIR/rules.d" && cp -r "$RULES" "$CD_DIR/rules.d" || die "cannot copy rules.d"
+    chown -R nobody "$CD_DIR/rules.d/users" && chmod -R a+rX "$CD_DIR/rules.d" || die "chown"
     PORT=$(free_port)
     URL="http://127.0.0.1:$PORT"
-    mkdir -p "$T/run"
-    cat >>"$T/crier.conf" <<CONF
-web_listen = "inet:$PORT@127.0.0.1";
-web_base_url = "$URL/";
-milter_socket = "unix:$T/run/milter";
-policy_socket = "";
-pid_file = "$T/run/crierd.pid";
-user = "nobody";
-CONF
-    chmod 755 "$T"	# as /etc/crier: the panel watches rules.d's name in it
-    chown -R nobody "$T/state" "$T/rules.d/users" "$T/key" "$T/run" || die "chown failed"
-    "$build/crierd" -c "$T/crier.conf" -f >>"$T/serve.log" 2>&1 &
-    SERVE_PID=$!
-    for _ in $(seq 1200); do
+    sed -i 's/^log_level = .*/log_level = "info";/' "$CD_DIR/crier.conf"
+    printf 'web_listen = "inet:%s@127.0.0.1";\nweb_base_url = "%s/";\n' "$PORT" "$URL" \
+        >>"$CD_DIR/crier.conf"
+    cp "$CD_DIR/crier.conf" "$T/crier.conf"
+    LOG=$CD_DIR/crierd.log
+    CD_START_WAIT=6000 crierd_start || die "crierd did not start"
+    SERVE_PID=$CD_PID
+    for _ in $(seq 100); do
         curl -s -o /dev/null "$URL/static/panel.css" && return 0
-        kill -0 "$SERVE_PID" 2>/dev/null || break
-        sleep 0.25
+        sleep 0.1
     done
-    die "crierd did not serve the panel: $(tail -5 "$T/serve.log")"
+    die "crierd's panel does not answer: $(tail -5 "$LOG")"
 }
 
 # more_custom FILE N - N more custom notifications at the end of FILE's
@@ -130,29 +130,29 @@ defaults_of() {
         in_p && /^      [a-z_0-9]+ = \{$/ { n++ } END { print n + 0 }' "$RULES/20-profiles.conf"
 }
 
-# The rules, with one person of 50 notifications; web_setup copies them
-# and compiles the whole set (timed).
+# The rules, with one person of 50 notifications, copied and compiled
+# whole (timed): by crierd's start, or for web-serve by crierctl.
 RULES=$T/gen
 "$T/gen-rules" -n "$size" -s "${BENCH_SEED:-1}" -o "$RULES" >"$T/gen.out" || exit 1
 file=$(find "$RULES/users" -name 'u*.conf' | sort | head -1)
 user=$(sed -n 's/^ *address = "\(.*\)";/\1/p' "$file")
 profile=$(sed -n 's/^ *profile = "\(.*\)";/\1/p' "$file")
 more_custom "$file" $((50 - $(defaults_of "$profile") - $(grep -c '^  [a-z_0-9]* = {$' "$file")))
+LOG=$T/serve.log
 t0=$(now)
-web_setup
-t1=$(now)
-rm -rf "$RULES"
-
-# The panel, a session, the page and its Mute buttons.
-t2=$(now)
 if [ "$(id -u)" = 0 ] && [ "${BENCH_SERVER:-crierd}" = crierd ]; then
     server="crierd (its panel process, as nobody)"
     panel_in_crierd
+    grep 'rules: .* compiled: generation' "$LOG" | tail -1 >"$T/compile.out"
 else
     server="tests/web/web-serve"
+    web_setup
     web_start
 fi
-t3=$(now)
+t1=$(now)
+rm -rf "$RULES"
+
+# A session, the page and its Mute buttons.
 sign_in "$user"
 [ -s "$T/failed" ] && die "no session for $user: $(cat "$T/failed")"
 PORT=${URL##*:}
@@ -171,11 +171,9 @@ FPORT=$(free_port)
 for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$FPORT/" && break; sleep 0.1; done
 
 echo "web.sh: $(cat "$T/gen.out")"
-echo "copy and whole compile of rules.d:" \
+echo "the panel: $server; copy, whole compile of rules.d and start:" \
     "$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f", b - a}') s," \
     "$(sed 's/.*generation/generation/' "$T/compile.out")"
-echo "the panel: $server, serving after" \
-    "$(awk -v a="$t2" -v b="$t3" 'BEGIN {printf "%.1f", b - a}') s"
 echo "the person: $user, $shown notifications on the page ($(wc -c <"$T/page.html") bytes)," \
     "${#names[@]} with Mute"
 echo "$secs s per run, $rounds rounds, $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -222,5 +220,5 @@ for ((i = 0; i < changes; i++)); do
             "$(awk -v s="${ms#* }" 'BEGIN {printf "%.1f", s * 1000}')" "$seen (HTTP ${ms% *})"
     done
 done
-grep -c 'compiled anew' "$T/serve.log" | sed 's/^/one-user compiles logged: /'
-grep -i 'error\|fatal\|panic' "$T/serve.log" | head -5
+grep -c 'compiled anew' "$LOG" | sed 's/^/one-user compiles logged: /'
+grep -i 'error\|fatal\|panic' "$LOG" | head -5
