@@ -10,8 +10,8 @@
 # the Debian package and takes it from install to purge (tests/pkg/deb.sh),
 # fuzzes the parsers briefly (libFuzzer), and builds everything again with
 # AddressSanitizer and UBSan in a separate tree, where the unit,
-# command-line, schedule, miltertest and policy tests, three end-to-end
-# tests and the panel's (curl, and crierd's panel process) run (any
+# command-line, schedule and policy tests (slow clients too), three
+# end-to-end tests and the panel's (curl, and crierd's panel process) run (any
 # sanitizer report fails the run), and once more with ThreadSanitizer,
 # where the unit, miltertest and policy tests, the end-to-end tests that
 # keep every thread of crierd busy and the panel's run (any report not in
@@ -167,7 +167,7 @@ rep=$(reports_dir) || { echo "FAIL: no reports directory"; failed=$((failed + 1)
 export ASAN_OPTIONS="log_path=$rep/report" UBSAN_OPTIONS="log_path=$rep/report:print_stacktrace=1"
 sanitized AddressSanitizer "$asan" \
     "-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g -O1" 2 \
-    '$(UNIT_TESTS) $(CLI_TESTS) $(SCHED_TESTS) tests/policy/protocol.sh tests/e2e/policy.sh tests/e2e/notify.sh tests/e2e/selfservice.sh $(WEB_UNIT_TESTS) tests/web/http.sh tests/e2e/web.sh' \
+    '$(UNIT_TESTS) $(CLI_TESTS) $(SCHED_TESTS) $(POLICY_TESTS) tests/e2e/policy.sh tests/e2e/notify.sh tests/e2e/selfservice.sh $(WEB_UNIT_TESTS) tests/web/http.sh tests/e2e/web.sh' \
     "$rep"
 unset ASAN_OPTIONS UBSAN_OPTIONS
 

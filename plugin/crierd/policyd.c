@@ -216,13 +216,16 @@ static const char *biggest_peer(void)
  * make_room - a slot for a new connection of peer: when the peer has
  * POLICYD_PEER_MAX connections, one of its own gives way; when every
  * slot is taken, one of the peer with the most; the lowest rank of them.
- * A warning says so once a minute, or at once for another peer.
+ * A warning says so once a minute, or at once for another peer or the
+ * other reason (a full table after the cap of the same peer, which the
+ * peer with the most may well be).
  */
 static void make_room(const char *peer, double now)
 {
     static double warned = -1e9;
     static long closed;
     static char last[INET6_ADDRSTRLEN + 8];
+    static int last_full = -1;
     const char *from = NULL;
     PCONN  *worst = NULL;
     int     i, full = 0;
@@ -240,8 +243,9 @@ static void make_room(const char *peer, double now)
     if (worst == NULL)
 	return;
     closed++;
-    if (now - warned >= 60 || strcmp(last, from) != 0) {
+    if (now - warned >= 60 || strcmp(last, from) != 0 || full != last_full) {
 	snprintf(last, sizeof(last), "%s", from);
+	last_full = full;
 	msg_warn("policy: %s has %d connections%s; closing the one that has waited longest "
 		 "(%ld such closings since the last warning)", from, peer_count(from),
 		 full ? ", the most, and every slot is taken" : ", the most one client may have",
@@ -527,8 +531,9 @@ typedef struct pturn {
 static PTURN pturn;
 
 /*
- * policyd_turn - one epoll_wait, a second at most, and what it brought;
- * the time limits once a second. The thread waits in epoll_wait, not in
+ * policyd_turn - one epoll_wait, a second at most, and what it brought,
+ * new connections last (making room for one closes another, whose event
+ * may be later in the same batch); the time limits once a second. The thread waits in epoll_wait, not in
  * the service's condition variable: a wake (the stop) comes as the
  * service's wake descriptor, which this puts in the epoll set.
  */
@@ -537,7 +542,7 @@ static int policyd_turn(SERVICE *svc, void *ctx)
     struct epoll_event evs[64], wev = {.events = EPOLLIN, .data.ptr = &wake_tag};
     PTURN  *t = ctx;
     double  now;
-    int     i, n;
+    int     i, n, accepting = 0;
 
     if (!t->waking && epoll_ctl(epfd, EPOLL_CTL_ADD, service_wake_fd(svc), &wev) < 0)
 	msg_error("policy: epoll: %s; a stop waits for the next second", strerror(errno));
@@ -549,10 +554,12 @@ static int policyd_turn(SERVICE *svc, void *ctx)
 	if (evs[i].data.ptr == &wake_tag)
 	    service_wake_drain(svc);
 	else if (evs[i].data.ptr == &listen_tag)
-	    accept_all(now);
+	    accepting = 1;
 	else
 	    conn_ready(evs[i].data.ptr, evs[i].events, now);
     }
+    if (accepting)			/* last: make_room may close a connection of evs */
+	accept_all(now);
     if (now - t->swept >= 1.0) {
 	sweep(now);
 	t->swept = now;
