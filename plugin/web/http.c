@@ -28,6 +28,7 @@
 #include "mem.h"
 
 #define HTTP_MAX_FIELDS	256		/* form fields in one request */
+#define HTTP_DRAIN_MAX	4		/* a refused body is read to 4 times the limit */
 
 struct http {
     struct MHD_Daemon *d;
@@ -44,7 +45,8 @@ typedef struct req_state {
     char    client[INET6_ADDRSTRLEN];
     struct MHD_PostProcessor *pp;
     size_t  body;			/* bytes received */
-    int     refused;			/* 413/415 queued */
+    int     refused;			/* a refusal queued at the first call */
+    int     refuse;			/* 413 or 400: to answer once the body is read */
 } REQ_STATE;
 
 /*
@@ -301,6 +303,23 @@ static enum MHD_Result begin(HTTP *h, struct MHD_Connection *conn, const char *u
     return (MHD_YES);
 }
 
+/*
+ * take_body - a piece of the body: counted, and given to the form reader
+ * until it is refused; the refusal waits for the end of the body
+ * (libmicrohttpd 0.9.75 cannot queue an answer in the middle of an
+ * upload), unless the client goes on sending far past the limit
+ */
+static enum MHD_Result take_body(HTTP *h, REQ_STATE *rs, const char *upload, size_t *size)
+{
+    rs->body += *size;
+    if (!rs->refuse && rs->body > h->lim.body)
+	rs->refuse = 413;
+    else if (!rs->refuse && rs->pp && MHD_post_process(rs->pp, upload, *size) != MHD_YES)
+	rs->refuse = 400;
+    *size = 0;
+    return (rs->refuse && rs->body > HTTP_DRAIN_MAX * h->lim.body ? MHD_NO : MHD_YES);
+}
+
 /* on_request - libmicrohttpd's access handler: gather, then answer once */
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
 				          const char *method, const char *version,
@@ -314,23 +333,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     (void) version;
     if (rs == NULL)
 	return (begin(h, conn, url, method, con_cls));
-    if (*upload_size) {
-	rs->body += *upload_size;
-	if (!rs->refused && rs->body > h->lim.body) {
-	    rs->refused = 1;
-	    *upload_size = 0;
-	    return (refuse(conn, 413, "The request is too large.\n"));
-	}
-	if (!rs->refused && rs->pp && MHD_post_process(rs->pp, upload, *upload_size) != MHD_YES) {
-	    rs->refused = 1;
-	    *upload_size = 0;
-	    return (refuse(conn, 400, "The form could not be read.\n"));
-	}
+    if (rs->refused) {				/* answered: the rest is not read */
 	*upload_size = 0;
 	return (MHD_YES);
     }
-    if (rs->refused)
-	return (MHD_YES);
+    if (*upload_size)
+	return (take_body(h, rs, upload, upload_size));
+    if (rs->refuse) {
+	rs->refused = 1;
+	return (refuse(conn, rs->refuse, rs->refuse == 413 ? "The request is too large.\n"
+		       : "The form could not be read.\n"));
+    }
     memset(&resp, 0, sizeof(resp));
     h->fn(&rs->req, &resp, h->ctx);
     rc = respond(conn, &resp);
