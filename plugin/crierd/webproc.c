@@ -242,6 +242,13 @@ static int webproc_rebind(const CONF *cf)
 	    msg_warn("web: %s: %s", listen_path(wp.spec), strerror(errno));
 	return (-1);
     }
+    if (listen_path(cf->web_listen) && geteuid() != 0) {
+	msg_warn("web: web_listen %s: a unix socket is bound by root only (root:www-data, "
+		 "mode 0660; the service user's would be its own, 0666): %s%s until crierd "
+		 "is started again", cf->web_listen, wp.fd >= 0 ? "the panel stays on "
+		 : "no panel", wp.fd >= 0 ? wp.spec : "");
+	return (wp.fd >= 0 ? 0 : -1);
+    }
     if (webproc_bind(cf->web_listen, &own, &why) < 0) {
 	msg_error("web: web_listen %s: %s as the service user; %s until crierd is started "
 		  "again", cf->web_listen, why.s, wp.fd >= 0 ? "the panel stays on the socket "

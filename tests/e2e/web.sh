@@ -232,6 +232,22 @@ log_wait "web: serving $URL/ on inet:$PORT@127.0.0.1"
 serving || fail "the panel does not serve on the new web_listen $URL"
 curl -s -m 2 -o /dev/null "$OLD_URL/" && fail "the old web_listen still answers"
 panel_fds "on a web_listen bound at a reload"
+# A unix web_listen at a reload is not bound: the service user would own
+# it, mode 0666, where a start as root makes it root:www-data 0660. The
+# panel stays on its socket, and the log says to start crierd again.
+sed -i "s|^web_listen = \"inet:$PORT@127.0.0.1\";|web_listen = \"unix:$CD_DIR/run/web\";|" \
+    "$CD_DIR/crier.conf"
+grep -q "unix:$CD_DIR/run/web" "$CD_DIR/crier.conf" || fail "web_listen not changed to unix"
+kill -HUP "$SUP"
+log_wait "web: web_listen unix:$CD_DIR/run/web: a unix socket is bound by root only"
+[ -e "$CD_DIR/run/web" ] && fail "the service user bound unix:$CD_DIR/run/web at a reload"
+serving || fail "the panel does not serve on its socket after a refused web_listen"
+sed -i "s|^web_listen = \"unix:$CD_DIR/run/web\";|web_listen = \"inet:$PORT@127.0.0.1\";|" \
+    "$CD_DIR/crier.conf"
+reloads=$(grep -c "reload: configuration" "$CD_DIR/crierd.log")
+kill -HUP "$SUP"
+log_wait "reload: configuration" $((reloads + 1))
+serving || fail "the panel does not serve after web_listen is back"
 
 # --- a digest of several notifications: one click mutes the whole frequency ---
 # Marco's daily: redeliveries_daily (custom), content_partner/new_requests_daily
