@@ -4,11 +4,14 @@
 #include "config.h"
 
 #include <errno.h>
+#include <grp.h>
+#include <libgen.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "mem.h"
@@ -149,10 +152,66 @@ static size_t env_mapsize(STORE *st)
     return (info.me_mapsize);
 }
 
+/* What as_owner() changed, for as_root() to put back. */
+typedef struct owner_save {
+    int     active;
+    gid_t   egid;
+    int     ngroups;
+    gid_t  *groups;
+} OWNER_SAVE;
+
+/*
+ * as_owner - root opening a store in a directory another user owns (as
+ * crierctl run as root on crierd's state_dir) opens it as that user: LMDB
+ * opens its two files by name and follows links, and that user could have
+ * put one there to a file of root's, which root would then truncate. The
+ * files it makes are that user's too, as crierd's own. Nothing to do for
+ * anyone else. 0, or -1 with why.
+ */
+static int as_owner(const char *path, OWNER_SAVE *save, STRBUF *why)
+{
+    char   *copy = xstrdup(path);
+    struct stat st;
+    int     rc = stat(dirname(copy), &st);
+
+    free(copy);
+    memset(save, 0, sizeof(*save));
+    if (geteuid() != 0 || rc < 0 || st.st_uid == 0)
+	return (0);
+    save->egid = getegid();
+    if ((save->ngroups = getgroups(0, NULL)) > 0) {
+	save->groups = xcalloc((size_t) save->ngroups, sizeof(gid_t));
+	save->ngroups = getgroups(save->ngroups, save->groups);
+    }
+    if (setgroups(0, NULL) < 0 || setegid(st.st_gid) < 0 || seteuid(st.st_uid) < 0) {
+	sb_printf(why, "%s: cannot open it as its directory's owner (uid %ld): %s", path,
+		  (long) st.st_uid, strerror(errno));
+	save->active = 1;
+	return (-1);
+    }
+    save->active = 1;
+    return (0);
+}
+
+/* as_root - root again, with its groups, after as_owner */
+static void as_root(OWNER_SAVE *save)
+{
+    if (!save->active)
+	return;
+    if (seteuid(0) < 0 || setegid(save->egid) < 0
+	|| setgroups((size_t) (save->ngroups > 0 ? save->ngroups : 0), save->groups) < 0) {
+	msg_error("store: cannot become root again: %s", strerror(errno));
+	abort();				/* cannot be: the saved user is root */
+    }
+    free(save->groups);
+    memset(save, 0, sizeof(*save));
+}
+
 int     store_open(const char *path, int flags, STORE **out, STRBUF *why)
 {
     STORE  *st = xcalloc(1, sizeof(STORE));
     unsigned eflags = MDB_NOSUBDIR | MDB_NOTLS;
+    OWNER_SAVE owner;
     int     rc, dead;
 
     st->path = xstrdup(path);
@@ -165,11 +224,17 @@ int     store_open(const char *path, int flags, STORE **out, STRBUF *why)
 	store_close(st);
 	return (STORE_ERROR);
     }
+    if (as_owner(path, &owner, why) < 0) {
+	as_root(&owner);
+	store_close(st);
+	return (STORE_ERROR);
+    }
     if ((rc = mdb_env_create(&st->env)) != 0
 	|| (rc = mdb_env_set_maxreaders(st->env, STORE_MAXREADERS)) != 0
 	|| (rc = mdb_env_set_maxdbs(st->env, STORE_MAXDBS)) != 0
 	|| (rc = mdb_env_set_mapsize(st->env, st->mapsize)) != 0
 	|| (rc = mdb_env_open(st->env, path, eflags, 0640)) != 0) {
+	as_root(&owner);
 	if (rc == ENOENT && (flags & STORE_RDONLY))
 	    sb_printf(why, "%s: no such store", path);
 	else
@@ -177,6 +242,7 @@ int     store_open(const char *path, int flags, STORE **out, STRBUF *why)
 	store_close(st);
 	return (STORE_ERROR);
     }
+    as_root(&owner);
     (void) mdb_reader_check(st->env, &dead);
     if ((st->mapsize = env_mapsize(st)) > st->max)
 	st->max = st->mapsize;

@@ -4,7 +4,8 @@
 # (the lock file, the pid file, the stores, a directory, a socket) stop
 # the start with the path named, and no file or directory of root's
 # changes owner, mode or content; directories that exist are not given
-# away; crierctl reload signals only the crierd of its configuration.
+# away; crierctl reload signals only the crierd of its configuration;
+# crierctl run as root opens the stores as the owner of state_dir.
 # Root only (crierd drops to nobody); no Postfix needed.
 . "${srcdir:-.}/tests/cli/lib.sh"
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root (crierd drops privileges)"; exit 77; }
@@ -167,6 +168,25 @@ done
 grep -q "SIGHUP: reloading" "$C_DIR/crierd.log" || fail "crierctl reload did not reach crierd"
 CD_DIR=$C_DIR CD_PID=$C_PID
 crierd_stop || fail "stop"
+
+# 13. crierctl run as root opens crierd's stores as the owner of
+# state_dir: LMDB opens a store's lock file by name, and nobody has made
+# the lock files links to files of root's. The commands fail on them, and
+# root's files are unchanged (snap, below). Without the links they work,
+# and the files they make are nobody's, as crierd's own.
+cases=$((cases + 1))
+S=$CD_DIR/state
+as_user rm -f "$S/state.lmdb-lock" "$S/rules.lmdb-lock"
+as_user ln -s "$V/lock" "$S/state.lmdb-lock"
+as_user ln -s "$V/pid" "$S/rules.lmdb-lock"
+expect_exit 1 "$CRIERCTL" -c "$CD_DIR/crier.conf" digests
+expect_in "$T/err" "$S/state.lmdb: cannot open"
+expect_exit 1 "$CRIERCTL" -c "$CD_DIR/crier.conf" compile
+as_user rm -f "$S/state.lmdb-lock" "$S/rules.lmdb-lock"
+expect_exit 0 "$CRIERCTL" -c "$CD_DIR/crier.conf" digests
+expect_exit 0 "$CRIERCTL" -c "$CD_DIR/crier.conf" compile
+[ "$(stat -c %U "$S/state.lmdb-lock" "$S/rules.lmdb-lock" | sort -u)" = nobody ] \
+    || fail "crierctl as root made lock files of $(stat -c %U "$S/state.lmdb-lock" "$S/rules.lmdb-lock" | sort -u | tr '\n' ' ')"
 
 snap | diff "$T/victims.before" - >&2 || fail "root's files changed"
 echo "privileges: $cases cases checked"
